@@ -1,22 +1,167 @@
 package subst
 
-import v1 "github.com/colo-ci/colo/pkg/apis/pipeline/v1"
+import (
+	"encoding/json"
+	"strings"
+
+	v1 "github.com/colo-ci/colo/pkg/apis/pipeline/v1"
+)
 
 // Apply replaces every reference in s that v has a string value for,
 // including $(key[i]) of arrays and $(key.k) of objects. It never expands
-// [*]; such references stay as written.
-func (v *Values) Apply(s string) string { panic("not implemented") }
+// [*]; such references stay as written. References v has no value for,
+// out-of-range indexes and text that is not a reference (a shell $(cmd))
+// stay as written. Replaced text is not scanned again.
+//
+// A dotted reference such as $(params.foo.bar) is first looked up as key
+// "bar" of object "params.foo", then as the string "params.foo.bar" (a
+// param named foo.bar). A quoted segment is one name: $(params["foo.bar"])
+// only reads the string "params.foo.bar".
+func (v *Values) Apply(s string) string {
+	if v == nil || !strings.Contains(s, "$(") {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for i := 0; ; {
+		j := strings.Index(s[i:], "$(")
+		if j < 0 {
+			break
+		}
+		j += i
+		r, end, ok := parseRef(s, j)
+		if !ok {
+			i = j + 2
+			continue
+		}
+		i = end
+		val, ok := v.lookup(r)
+		if !ok {
+			continue
+		}
+		b.WriteString(s[last:j])
+		b.WriteString(val)
+		last = end
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// lookup returns the string value of one reference that is not [*].
+func (v *Values) lookup(r Ref) (string, bool) {
+	switch {
+	case r.Star:
+		return "", false
+	case r.Index != nil:
+		arr, ok := v.Arrays[r.Path()]
+		if !ok || *r.Index >= len(arr) {
+			return "", false
+		}
+		return arr[*r.Index], true
+	case r.Property != "":
+		if val, ok := v.Objects[r.Key][r.Property]; ok {
+			return val, true
+		}
+	}
+	val, ok := v.Strings[r.Path()]
+	return val, ok
+}
+
+// wholeArray returns the array s stands for if s is exactly one $(key[*])
+// or $(key) reference to an array v holds.
+func (v *Values) wholeArray(s string) ([]string, bool) {
+	if v == nil {
+		return nil, false
+	}
+	r, ok := exactRef(s)
+	if !ok || r.Index != nil {
+		return nil, false
+	}
+	arr, ok := v.Arrays[r.Path()]
+	return arr, ok
+}
+
+// wholeObject returns the object s stands for if s is exactly one $(key[*])
+// reference to an object v holds.
+func (v *Values) wholeObject(s string) (map[string]string, bool) {
+	if v == nil {
+		return nil, false
+	}
+	r, ok := exactRef(s)
+	if !ok || !r.Star || !r.Whole() {
+		return nil, false
+	}
+	obj, ok := v.Objects[r.Path()]
+	return obj, ok
+}
 
 // ApplyArgs replaces in each element; an element that is exactly one
 // $(key[*]) reference to an array expands in place into the array's
-// elements (upstream's args/command rule).
-func (v *Values) ApplyArgs(ss []string) []string { panic("not implemented") }
+// elements (upstream's args/command rule). It returns a new slice (nil for
+// nil) and leaves ss unchanged.
+func (v *Values) ApplyArgs(ss []string) []string {
+	if ss == nil {
+		return nil
+	}
+	out := make([]string, 0, len(ss))
+	for _, s := range ss {
+		if arr, ok := v.wholeArray(s); ok {
+			out = append(out, arr...)
+			continue
+		}
+		out = append(out, v.Apply(s))
+	}
+	return out
+}
 
 // ApplyParam substitutes a param value: a string that is exactly one
 // $(key[*]) of an array (or object) becomes that array (object); array
 // elements that are exactly $(key[*]) expand in place; object values and
-// other strings are substituted as strings.
-func (v *Values) ApplyParam(p v1.ParamValue) v1.ParamValue { panic("not implemented") }
+// other strings are substituted as strings. The result shares no memory
+// with p.
+func (v *Values) ApplyParam(p v1.ParamValue) v1.ParamValue {
+	switch p.Type {
+	case v1.ParamTypeArray:
+		out := v1.ParamValue{Type: v1.ParamTypeArray, ArrayVal: v.ApplyArgs(p.ArrayVal)}
+		return out
+	case v1.ParamTypeObject:
+		out := v1.ParamValue{Type: v1.ParamTypeObject}
+		if p.ObjectVal != nil {
+			out.ObjectVal = make(map[string]string, len(p.ObjectVal))
+			for k, s := range p.ObjectVal {
+				out.ObjectVal[k] = v.Apply(s)
+			}
+		}
+		return out
+	}
+	if arr, ok := v.wholeArray(p.StringVal); ok {
+		return v1.NewArray(append([]string{}, arr...)...)
+	}
+	if obj, ok := v.wholeObject(p.StringVal); ok {
+		cp := make(map[string]string, len(obj))
+		for k, s := range obj {
+			cp[k] = s
+		}
+		return v1.NewObject(cp)
+	}
+	return v1.ParamValue{Type: p.Type, StringVal: v.Apply(p.StringVal)}
+}
+
+// applyWhenInput substitutes a when expression's input: an input that is
+// exactly one $(key[*]) of an array renders as the array's JSON text, as
+// upstream does; anything else is substituted as a string.
+func (v *Values) applyWhenInput(s string) string {
+	if arr, ok := v.wholeArray(s); ok {
+		b, err := json.Marshal(arr)
+		if err == nil {
+			return string(b)
+		}
+	}
+	return v.Apply(s)
+}
 
 // ApplyTask substitutes, in place, every field upstream substitutes at task
 // scope: each step and sidecar (name, image, command, args, workingDir,
@@ -34,26 +179,3 @@ func (v *Values) ApplyStep(s *v1.Step) { panic("not implemented") }
 // displayName, workspace subPaths, taskRef name and params, onError, and
 // the embedded taskSpec (its fields as ApplyTask does).
 func (v *Values) ApplyPipelineTask(pt *v1.PipelineTask) { panic("not implemented") }
-
-// Ref is one parsed $(...) reference.
-type Ref struct {
-	// Raw is the reference as written, including "$(" and ")".
-	Raw string
-	// Key is its canonical dot form without index or object key, e.g.
-	// "params.url", "tasks.build.results.digest", "workspaces.src.path".
-	Key string
-	// Root is the first segment: params, tasks, finally, context,
-	// workspaces, results, steps, step, artifacts, credentials, ...
-	Root string
-	// Name is the second segment (param, task, workspace or result name).
-	Name string
-	// Property is the object key for $(params.o.k) and
-	// $(tasks.t.results.r.k), "" otherwise.
-	Property string
-	// Index is set for [i]; Star for [*].
-	Index *int
-	Star  bool
-}
-
-// Refs returns every $(...) reference in s, in order of appearance.
-func Refs(s string) []Ref { panic("not implemented") }
