@@ -162,20 +162,3 @@ func (v *Values) applyWhenInput(s string) string {
 	}
 	return v.Apply(s)
 }
-
-// ApplyTask substitutes, in place, every field upstream substitutes at task
-// scope: each step and sidecar (name, image, command, args, workingDir,
-// env and envFrom names and refs, volumeMounts, script, onError,
-// stdoutConfig/stderrConfig paths, when), the stepTemplate, volume source
-// names, workspace mountPaths and step params.
-func (v *Values) ApplyTask(ts *v1.TaskSpec) { panic("not implemented") }
-
-// ApplyStep substitutes one step's fields in place (the same fields TaskSpec
-// substitutes in each step).
-func (v *Values) ApplyStep(s *v1.Step) { panic("not implemented") }
-
-// ApplyPipelineTask substitutes, in place, what upstream substitutes at pipeline
-// scope: params, matrix params and include, when (input, values, cel),
-// displayName, workspace subPaths, taskRef name and params, onError, and
-// the embedded taskSpec (its fields as ApplyTask does).
-func (v *Values) ApplyPipelineTask(pt *v1.PipelineTask) { panic("not implemented") }
