@@ -225,3 +225,34 @@ func deepCopyJSON[T any](in *T) *T {
 	}
 	return out
 }
+
+// EngineStatus returns the document's status in the engine's shape, as the
+// run last reported it: what a command that shows a finished (or running)
+// run needs.
+func (d *Document) EngineStatus() engine.Status {
+	switch {
+	case d.PipelineRun != nil:
+		st := engine.Status{PipelineRun: deepCopyJSON(&d.PipelineRun.Status)}
+		display := map[string]string{}
+		for _, c := range d.PipelineRun.Status.ChildReferences {
+			display[c.Name] = c.DisplayName
+		}
+		for _, tr := range d.TaskRuns {
+			st.TaskRuns = append(st.TaskRuns, engine.TaskRunState{
+				Name:         tr.Name,
+				PipelineTask: tr.Labels[LabelPipelineTask],
+				DisplayName:  display[tr.Name],
+				Finally:      tr.Labels[LabelMemberOf] == MemberOfFinally,
+				Status:       *deepCopyJSON(&tr.Status),
+			})
+		}
+		return st
+	case d.TaskRun != nil:
+		s := deepCopyJSON(&d.TaskRun.Status)
+		return engine.Status{
+			TaskRun:  s,
+			TaskRuns: []engine.TaskRunState{{Name: d.TaskRun.Name, Status: *deepCopyJSON(s)}},
+		}
+	}
+	return engine.Status{}
+}

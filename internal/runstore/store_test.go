@@ -451,3 +451,38 @@ func TestGenerateName(t *testing.T) {
 		t.Errorf("GenerateName = %q", name)
 	}
 }
+
+func TestEngineStatusRoundTrip(t *testing.T) {
+	root := newRoot(t)
+	run, err := root.Create(runstore.Document{PipelineRun: pipelineRun("pr")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer run.Close()
+	start := metav1.NewTime(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	st := engine.Status{
+		PipelineRun: &v1.PipelineRunStatus{
+			Status: cond(corev1.ConditionTrue, "Completed"),
+			PipelineRunStatusFields: v1.PipelineRunStatusFields{
+				StartTime:       &start,
+				SkippedTasks:    []v1.SkippedTask{{Name: "c", Reason: "When Expressions evaluated to false"}},
+				ChildReferences: []v1.ChildStatusReference{{Name: "pr-a", DisplayName: "Build it", PipelineTaskName: "a"}},
+			},
+		},
+		TaskRuns: []engine.TaskRunState{
+			{Name: "pr-a", PipelineTask: "a", DisplayName: "Build it", Status: v1.TaskRunStatus{Status: cond(corev1.ConditionTrue, "Succeeded")}},
+			{Name: "pr-f", PipelineTask: "f", Finally: true, Status: v1.TaskRunStatus{Status: cond(corev1.ConditionTrue, "Succeeded")}},
+		},
+	}
+	if err := run.WriteStatus(st); err != nil {
+		t.Fatal(err)
+	}
+	opened, err := root.Open("pr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := opened.Document()
+	if diff := cmp.Diff(st, doc.EngineStatus()); diff != "" {
+		t.Errorf("EngineStatus (-written +read):\n%s", diff)
+	}
+}
