@@ -23,6 +23,9 @@ type Graph struct {
 // UnknownTaskError says that a task depends on a task the pipeline does not
 // have.
 type UnknownTaskError struct {
+	// Index is the position of the pipeline task in the slice given to
+	// Build, so that a caller can name the field: tasks[Index].<Dep.Field>.
+	Index int
 	// Task is the pipeline task with the dependency.
 	Task string
 	// Dep is the dependency naming the unknown task.
@@ -35,9 +38,11 @@ func (e *UnknownTaskError) Error() string {
 
 // SelfDependencyError says that a task depends on itself.
 type SelfDependencyError struct {
-	// Task is the pipeline task; Dep is where it names itself.
-	Task string
-	Dep  Dep
+	// Index is the position of the pipeline task in the slice given to
+	// Build; Task is its name; Dep is where it names itself.
+	Index int
+	Task  string
+	Dep   Dep
 }
 
 func (e *SelfDependencyError) Error() string {
@@ -104,10 +109,10 @@ func Build(tasks []v1.PipelineTask) (*Graph, error) {
 			j, ok := g.index[d.Task]
 			switch {
 			case !ok:
-				errs = append(errs, &UnknownTaskError{Task: tasks[i].Name, Dep: d})
+				errs = append(errs, &UnknownTaskError{Index: i, Task: tasks[i].Name, Dep: d})
 				continue
 			case j == i:
-				errs = append(errs, &SelfDependencyError{Task: tasks[i].Name, Dep: d})
+				errs = append(errs, &SelfDependencyError{Index: i, Task: tasks[i].Name, Dep: d})
 				continue
 			case seen[j]:
 				continue

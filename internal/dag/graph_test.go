@@ -379,7 +379,7 @@ tasks:
 	if !errors.As(err, &unknown) {
 		t.Fatalf("error %v holds no *UnknownTaskError", err)
 	}
-	wantUnknown := &UnknownTaskError{Task: "a", Dep: Dep{
+	wantUnknown := &UnknownTaskError{Index: 0, Task: "a", Dep: Dep{
 		Task: "gone", Kind: Result, Field: "params[0].value",
 		Ref: "$(tasks.gone.results.out[0])", Result: "out",
 	}}
@@ -390,7 +390,7 @@ tasks:
 	if !errors.As(err, &self) {
 		t.Fatalf("error %v holds no *SelfDependencyError", err)
 	}
-	wantSelf := &SelfDependencyError{Task: "b", Dep: Dep{Task: "b", Kind: RunAfter, Field: "runAfter[0]"}}
+	wantSelf := &SelfDependencyError{Index: 1, Task: "b", Dep: Dep{Task: "b", Kind: RunAfter, Field: "runAfter[0]"}}
 	if diff := cmp.Diff(wantSelf, self); diff != "" {
 		t.Errorf("SelfDependencyError mismatch (-want +got):\n%s", diff)
 	}
