@@ -85,13 +85,13 @@ func (v *Values) wholeArray(s string) ([]string, bool) {
 }
 
 // wholeObject returns the object s stands for if s is exactly one $(key[*])
-// reference to an object v holds.
+// or $(key) reference to an object v holds.
 func (v *Values) wholeObject(s string) (map[string]string, bool) {
 	if v == nil {
 		return nil, false
 	}
 	r, ok := exactRef(s)
-	if !ok || !r.Star || !r.Whole() {
+	if !ok || r.Index != nil {
 		return nil, false
 	}
 	obj, ok := v.Objects[r.Path()]
@@ -100,8 +100,8 @@ func (v *Values) wholeObject(s string) (map[string]string, bool) {
 
 // ApplyArgs replaces in each element; an element that is exactly one
 // $(key[*]) reference to an array expands in place into the array's
-// elements (upstream's args/command rule). It returns a new slice (nil for
-// nil) and leaves ss unchanged.
+// elements (upstream's args/command rule; $(key) without [*] expands the
+// same way). It returns a new slice (nil for nil) and leaves ss unchanged.
 func (v *Values) ApplyArgs(ss []string) []string {
 	if ss == nil {
 		return nil
@@ -120,8 +120,8 @@ func (v *Values) ApplyArgs(ss []string) []string {
 // ApplyParam substitutes a param value: a string that is exactly one
 // $(key[*]) of an array (or object) becomes that array (object); array
 // elements that are exactly $(key[*]) expand in place; object values and
-// other strings are substituted as strings. The result shares no memory
-// with p.
+// other strings are substituted as strings. As upstream, $(key) without
+// [*] counts as a whole reference too. The result shares no memory with p.
 func (v *Values) ApplyParam(p v1.ParamValue) v1.ParamValue {
 	switch p.Type {
 	case v1.ParamTypeArray:

@@ -161,6 +161,7 @@ func TestApplyParam(t *testing.T) {
 		{name: "whole empty array", in: v1.NewString("$(params.empty[*])"), want: v1.NewArray()},
 		{name: "whole result array becomes array", in: v1.NewString("$(tasks.gen.results.list[*])"), want: v1.NewArray("x", "y")},
 		{name: "whole object becomes object", in: v1.NewString("$(params.git[*])"), want: v1.NewObject(map[string]string{"url": "u", "commit": "c"})},
+		{name: "whole object without star becomes object", in: v1.NewString("$(params.git)"), want: v1.NewObject(map[string]string{"url": "u", "commit": "c"})},
 		{name: "whole result object becomes object", in: v1.NewString("$(tasks.build.results.img[*])"), want: v1.NewObject(map[string]string{"name": "nginx", "tag": "1.2"})},
 		{name: "star with prefix stays", in: v1.NewString("x-$(params.flags[*])"), want: v1.NewString("x-$(params.flags[*])")},
 		{name: "index in string", in: v1.NewString("$(params.flags[1])"), want: v1.NewString("--count=2")},
