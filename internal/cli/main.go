@@ -1,0 +1,143 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/colo-ci/colo/internal/sandbox"
+)
+
+// Exit codes.
+const (
+	ExitOK          = 0
+	ExitFailed      = 1
+	ExitInvalid     = 2
+	ExitInterrupted = 130
+)
+
+// IOStreams are the streams a command reads and writes.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+}
+
+// ExitError ends the program with Code. Err, when set, is printed first.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit code %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+// Unwrap returns the cause.
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// invalid marks err as invalid input (exit code 2).
+func invalid(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return err
+	}
+	return &ExitError{Code: ExitInvalid, Err: err}
+}
+
+// ExitCode is the exit code err asks for: 0 for nil, an ExitError's code,
+// else 1.
+func ExitCode(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return ee.Code
+	}
+	return ExitFailed
+}
+
+// Main runs colo with the process's arguments and streams and exits.
+func Main() {
+	// A sandbox's supervisor is this same program started again with a
+	// hidden first argument; it runs before anything else looks at the
+	// arguments.
+	if sandbox.IsSupervisor(os.Args) {
+		os.Exit(sandbox.Main())
+	}
+	streams := IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
+	err := Run(context.Background(), os.Args[1:], streams)
+	if err != nil {
+		var ee *ExitError
+		if !errors.As(err, &ee) || ee.Err != nil {
+			fmt.Fprintf(streams.ErrOut, "colo: %v\n", err)
+		}
+	}
+	os.Exit(ExitCode(err))
+}
+
+// Run runs the colo command line args (without the program name).
+func Run(ctx context.Context, args []string, streams IOStreams) error {
+	root := newRootCommand(streams)
+	root.SetArgs(args)
+	root.SetIn(streams.In)
+	root.SetOut(streams.Out)
+	root.SetErr(streams.ErrOut)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return nil
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return err
+	}
+	// Whatever cobra itself reports is a usage problem.
+	return invalid(err)
+}
+
+func newRootCommand(streams IOStreams) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "colo",
+		Short: "Run Tekton PipelineRuns and TaskRuns on this machine",
+		Long: `colo runs unchanged Tekton tekton.dev/v1 YAML: PipelineRuns and TaskRuns
+run on this machine with no cluster, their state and logs kept under .colo/.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return invalid(fmt.Errorf("unknown command %q (see colo --help)", args[0]))
+			}
+			return cmd.Help()
+		},
+		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return invalid(err) })
+	root.AddCommand(
+		newRunCommand(streams),
+		newValidateCommand(streams),
+		newLogsCommand(streams),
+		newDescribeCommand(streams),
+		newListCommand(streams),
+		newConformanceCommand(streams),
+	)
+	return root
+}
+
+// usageArgs makes a positional-argument check report invalid input.
+func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		return invalid(check(cmd, args))
+	}
+}

@@ -1,0 +1,394 @@
+package conformance
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/colo-ci/colo/internal/engine"
+	"github.com/colo-ci/colo/internal/executor/local"
+	"github.com/colo-ci/colo/internal/load"
+	"github.com/colo-ci/colo/internal/runstore"
+	"github.com/colo-ci/colo/internal/validate"
+	v1 "github.com/colo-ci/colo/pkg/apis/pipeline/v1"
+)
+
+//go:embed exclusions.yaml
+var exclusionsYAML []byte
+
+// Exclusions returns the project's exclusion list: example path (relative
+// to the examples directory, with forward slashes) → reason.
+func Exclusions() (map[string]string, error) {
+	return ParseExclusions(exclusionsYAML)
+}
+
+// ParseExclusions reads an exclusion list: a YAML map of path → reason.
+// Every entry needs a reason.
+func ParseExclusions(data []byte) (map[string]string, error) {
+	out := map[string]string{}
+	if err := yaml.UnmarshalStrict(data, &out); err != nil {
+		return nil, fmt.Errorf("exclusions: %w", err)
+	}
+	for p, reason := range out {
+		if strings.TrimSpace(reason) == "" {
+			return nil, fmt.Errorf("exclusions: %s has no reason", p)
+		}
+	}
+	return out, nil
+}
+
+// Outcome is how one file ended.
+type Outcome string
+
+// Outcomes.
+const (
+	Pass Outcome = "PASS"
+	Fail Outcome = "FAIL"
+	Skip Outcome = "SKIP"
+)
+
+// Result is one file's outcome.
+type Result struct {
+	// Path is the file's path (the directory given, joined with Rel).
+	Path string
+	// Rel is the path relative to the directory, with forward slashes.
+	Rel      string
+	Outcome  Outcome
+	Reason   string
+	Message  string
+	Duration time.Duration
+}
+
+// Line is the result as one line of output.
+func (r Result) Line() string {
+	switch r.Outcome {
+	case Pass:
+		return fmt.Sprintf("PASS %s (%.1fs)", r.Path, r.Duration.Seconds())
+	case Skip:
+		return fmt.Sprintf("SKIP %s: excluded: %s", r.Path, r.Reason)
+	}
+	line := fmt.Sprintf("FAIL %s: %s", r.Path, r.Reason)
+	if r.Message != "" {
+		line += " " + r.Message
+	}
+	return line
+}
+
+// Summary counts outcomes.
+type Summary struct {
+	Passed, Failed, Skipped int
+}
+
+// Summarize counts the outcomes of results.
+func Summarize(results []Result) Summary {
+	var s Summary
+	for _, r := range results {
+		switch r.Outcome {
+		case Pass:
+			s.Passed++
+		case Fail:
+			s.Failed++
+		case Skip:
+			s.Skipped++
+		}
+	}
+	return s
+}
+
+// String is the closing line: "N passed, N failed" and ", N skipped" when
+// any were.
+func (s Summary) String() string {
+	line := fmt.Sprintf("%d passed, %d failed", s.Passed, s.Failed)
+	if s.Skipped > 0 {
+		line += fmt.Sprintf(", %d skipped", s.Skipped)
+	}
+	return line
+}
+
+// Options configure a conformance run.
+type Options struct {
+	// Exclusions maps paths relative to the directory to reasons.
+	Exclusions map[string]string
+	// Parallel is how many files run at once (default 2).
+	Parallel int
+	// FileTimeout bounds one file (default 10 minutes): its runs are
+	// cancelled when it passes.
+	FileTimeout time.Duration
+	// Root is where run directories go (default a new temporary directory,
+	// removed afterwards).
+	Root string
+	// Out, when set, gets one line per file, in file order, as soon as it
+	// and every file before it are done.
+	Out io.Writer
+}
+
+// Files lists the example files under dir: *.yaml, *.yml and *.json,
+// recursively, skipping hidden directories, in lexical order.
+func Files(dir string) ([]string, error) {
+	var files []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if p != dir && strings.HasPrefix(d.Name(), ".") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch strings.ToLower(filepath.Ext(p)) {
+		case ".yaml", ".yml", ".json":
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
+// Run runs every example file under dir and returns one result per file,
+// in file order. It returns an error only when it cannot run the files at
+// all.
+func Run(ctx context.Context, dir string, opts Options) ([]Result, error) {
+	files, err := Files(dir)
+	if err != nil {
+		return nil, fmt.Errorf("conformance: %w", err)
+	}
+	if opts.Parallel <= 0 {
+		opts.Parallel = 2
+	}
+	if opts.FileTimeout <= 0 {
+		opts.FileTimeout = 10 * time.Minute
+	}
+	root := opts.Root
+	if root == "" {
+		tmp, err := os.MkdirTemp("", "colo-conformance-")
+		if err != nil {
+			return nil, fmt.Errorf("conformance: %w", err)
+		}
+		defer os.RemoveAll(tmp)
+		root = tmp
+	}
+
+	results := make([]Result, len(files))
+	done := make([]chan struct{}, len(files))
+	for i := range done {
+		done[i] = make(chan struct{})
+	}
+	sem := make(chan struct{}, opts.Parallel)
+	var wg sync.WaitGroup
+	for i, path := range files {
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			rel = path
+		}
+		rel = filepath.ToSlash(rel)
+		if reason, ok := opts.Exclusions[rel]; ok {
+			results[i] = Result{Path: path, Rel: rel, Outcome: Skip, Reason: strings.TrimSpace(reason)}
+			close(done[i])
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer close(done[i])
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				results[i] = Result{Path: path, Rel: rel, Outcome: Fail, Reason: "interrupted"}
+				return
+			}
+			defer func() { <-sem }()
+			fctx, cancel := context.WithTimeout(ctx, opts.FileTimeout)
+			defer cancel()
+			start := time.Now()
+			r := runFile(fctx, path, filepath.Join(root, strconv.Itoa(i)))
+			r.Path, r.Rel, r.Duration = path, rel, time.Since(start)
+			if r.Outcome == Fail && fctx.Err() != nil && ctx.Err() == nil {
+				r.Message += fmt.Sprintf(" (the file took longer than %s)", opts.FileTimeout)
+			}
+			results[i] = r
+		}()
+	}
+	for i := range files {
+		<-done[i]
+		if opts.Out != nil {
+			fmt.Fprintln(opts.Out, results[i].Line())
+		}
+	}
+	wg.Wait()
+	return results, nil
+}
+
+// runFile runs every run in one file, in the order they were read, each in
+// its own run directory under root.
+func runFile(ctx context.Context, path, root string) Result {
+	set, err := load.Files(path)
+	if err != nil {
+		return invalidResult("load", err)
+	}
+	if err := validate.Run(set).Err(); err != nil {
+		return invalidResult("invalid", err)
+	}
+	type run struct {
+		origin load.Origin
+		pr     *v1.PipelineRun
+		tr     *v1.TaskRun
+	}
+	var runs []run
+	for _, pr := range set.PipelineRuns {
+		o, _ := set.Origin(v1.KindPipelineRun, pr.Name)
+		runs = append(runs, run{origin: o, pr: pr})
+	}
+	for _, tr := range set.TaskRuns {
+		o, _ := set.Origin(v1.KindTaskRun, tr.Name)
+		runs = append(runs, run{origin: o, tr: tr})
+	}
+	sort.SliceStable(runs, func(i, j int) bool { return runs[i].origin.Doc < runs[j].origin.Doc })
+	if len(runs) == 0 {
+		return Result{Outcome: Fail, Reason: "invalid", Message: "no PipelineRun or TaskRun in the file"}
+	}
+
+	// Build every engine before running anything, as colo run does.
+	engines := make([]*engine.Engine, len(runs))
+	for i, r := range runs {
+		var eng *engine.Engine
+		var err error
+		if r.pr != nil {
+			eng, err = engine.NewPipelineRun(r.pr, set, engine.Options{})
+		} else {
+			eng, err = engine.NewTaskRun(r.tr, set, engine.Options{})
+		}
+		if err != nil {
+			reason := "invalid"
+			var ire *engine.InvalidRunError
+			if errors.As(err, &ire) {
+				reason = ire.Reason
+			}
+			return invalidResult(reason, fmt.Errorf("%s: %w", runName(r.pr, r.tr), err))
+		}
+		engines[i] = eng
+	}
+
+	store := runstore.Root{Runs: filepath.Join(root, "runs"), Claims: filepath.Join(root, "claims")}
+	type failure struct{ run, reason, message string }
+	var failures []failure
+	for i, r := range runs {
+		doc := runstore.Document{PipelineRun: r.pr, TaskRun: r.tr}
+		st, err := runOne(ctx, store, set, doc, engines[i])
+		name := runName(r.pr, r.tr)
+		if err != nil {
+			failures = append(failures, failure{name, "error", err.Error()})
+			continue
+		}
+		if reason, message, ok := succeeded(st); !ok {
+			failures = append(failures, failure{name, reason, message})
+		}
+	}
+	if len(failures) == 0 {
+		return Result{Outcome: Pass}
+	}
+	f := failures[0]
+	msg := f.message
+	if len(runs) > 1 {
+		msg = f.run + ": " + msg
+	}
+	if len(failures) > 1 {
+		msg += fmt.Sprintf(" (and %d more runs failed)", len(failures)-1)
+	}
+	return Result{Outcome: Fail, Reason: f.reason, Message: msg}
+}
+
+// runOne runs one run to its end in its own run directory.
+func runOne(ctx context.Context, store runstore.Root, set *load.Set, doc runstore.Document, eng *engine.Engine) (engine.Status, error) {
+	run, err := store.Create(doc)
+	if err != nil {
+		return engine.Status{}, err
+	}
+	defer run.Close()
+	ns := doc.Meta().Namespace
+	if ns == "" {
+		ns = load.DefaultNamespace
+	}
+	return local.Run(ctx, eng, local.Options{
+		Objects:   set,
+		Store:     run,
+		Namespace: ns,
+	})
+}
+
+// succeeded tells whether st is Succeeded=True; when not, it returns the
+// run's reason, and its message followed by the first failed TaskRun's.
+func succeeded(st engine.Status) (reason, message string, ok bool) {
+	var c *v1.Condition
+	switch {
+	case st.PipelineRun != nil:
+		c = st.PipelineRun.GetCondition()
+	case st.TaskRun != nil:
+		c = st.TaskRun.GetCondition()
+	}
+	if c == nil {
+		return "NoCondition", "the run ended without a Succeeded condition", false
+	}
+	if c.Status == corev1.ConditionTrue {
+		return c.Reason, c.Message, true
+	}
+	message = c.Message
+	if st.PipelineRun != nil {
+		for _, tr := range st.TaskRuns {
+			if tc := tr.Status.GetCondition(); tc != nil && tc.Status == corev1.ConditionFalse {
+				message += fmt.Sprintf("; task %q: %s: %s", tr.PipelineTask, tc.Reason, tc.Message)
+				break
+			}
+		}
+	}
+	return c.Reason, message, false
+}
+
+func runName(pr *v1.PipelineRun, tr *v1.TaskRun) string {
+	if pr != nil {
+		return fmt.Sprintf("PipelineRun %q", pr.Name)
+	}
+	return fmt.Sprintf("TaskRun %q", tr.Name)
+}
+
+// invalidResult is the result of a file that could not start: the first
+// problem, and how many more there were.
+func invalidResult(reason string, err error) Result {
+	errs := leaves(err)
+	msg := errs[0].Error()
+	if len(errs) > 1 {
+		msg += fmt.Sprintf(" (and %d more)", len(errs)-1)
+	}
+	return Result{Outcome: Fail, Reason: reason, Message: msg}
+}
+
+// leaves lists the individual errors of an error that wraps several.
+func leaves(err error) []error {
+	if multi, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range multi.Unwrap() {
+			out = append(out, leaves(e)...)
+		}
+		if len(out) > 0 {
+			return out
+		}
+	}
+	return []error{err}
+}
