@@ -231,33 +231,35 @@ func (s *sink) timeouts(t *v1.TimeoutFields, p *field.Path) {
 	if t == nil {
 		return
 	}
-	neg := false
+	nonNeg := func(d *metav1.Duration) bool { return d != nil && d.Duration >= 0 }
 	for _, d := range []struct {
 		name string
 		d    *metav1.Duration
 	}{{"pipeline", t.Pipeline}, {"tasks", t.Tasks}, {"finally", t.Finally}} {
 		if d.d != nil && d.d.Duration < 0 {
 			s.add(field.Invalid(p.Child(d.name), d.d.Duration.String(), "must not be negative"), "")
-			neg = true
 		}
 	}
-	if neg || t.Pipeline == nil || t.Pipeline.Duration == 0 {
+	if !nonNeg(t.Pipeline) || t.Pipeline.Duration == 0 {
 		return
 	}
 	pl := t.Pipeline.Duration
+	within := true
 	for _, d := range []struct {
 		name string
 		d    *metav1.Duration
 	}{{"tasks", t.Tasks}, {"finally", t.Finally}} {
 		switch {
-		case d.d == nil:
+		case !nonNeg(d.d):
 		case d.d.Duration == 0:
 			s.add(field.Invalid(p.Child(d.name), d.d.Duration.String(), fmt.Sprintf("0 (no timeout) needs a pipeline timeout of 0, not %s", pl)), "")
+			within = false
 		case d.d.Duration > pl:
 			s.add(field.Invalid(p.Child(d.name), d.d.Duration.String(), fmt.Sprintf("must not exceed the pipeline timeout %s", pl)), "")
+			within = false
 		}
 	}
-	if t.Tasks != nil && t.Finally != nil && t.Tasks.Duration+t.Finally.Duration > pl && t.Tasks.Duration <= pl && t.Finally.Duration <= pl {
+	if within && nonNeg(t.Tasks) && nonNeg(t.Finally) && t.Tasks.Duration+t.Finally.Duration > pl {
 		s.add(field.Invalid(p, field.OmitValueType{}, fmt.Sprintf("tasks %s + finally %s exceed the pipeline timeout %s", t.Tasks.Duration, t.Finally.Duration, pl)), "")
 	}
 }

@@ -256,7 +256,7 @@ func (s *sink) step(st *v1.Step, p *field.Path, sc *taskScope, templateImage boo
 
 // stepRef checks a step that runs a StepAction against it.
 func (s *sink) stepRef(st *v1.Step, p *field.Path, sc *taskScope) {
-	if s.v.res == nil {
+	if s.v.res == nil || (st.Ref.Name == "" && st.Ref.Resolver == "") {
 		return
 	}
 	sa, err := s.v.res.ResolveStepAction(st.Ref)
@@ -382,7 +382,9 @@ func (s *sink) when(ws v1.WhenExpressions, p *field.Path) {
 			}
 			continue
 		}
-		if w.Operator != v1.WhenIn && w.Operator != v1.WhenNotIn {
+		if w.Operator == "" {
+			s.add(field.Required(wp.Child("operator"), "a when expression needs operator in or notin"), "")
+		} else if w.Operator != v1.WhenIn && w.Operator != v1.WhenNotIn {
 			s.add(field.NotSupported(wp.Child("operator"), w.Operator, []string{v1.WhenIn, v1.WhenNotIn}), "")
 		}
 		if len(w.Values) == 0 {
@@ -428,8 +430,8 @@ func (s *sink) stepActionSpec(sa *v1beta1.StepActionSpec, p *field.Path) {
 			s.add(field.Invalid(p.Child("script"), r.Raw, "a StepAction script cannot use params; pass them in env"), "")
 		}
 	}
-	check := func(v any, fp *field.Path) {
-		walkStrings(reflect.ValueOf(v), fp, ctxPlain, func(fp *field.Path, str string, ctx strCtx) {
+	check := func(v any, fp *field.Path, ctx strCtx) {
+		walkStrings(reflect.ValueOf(v), fp, ctx, func(fp *field.Path, str string, ctx strCtx) {
 			for _, r := range subst.Refs(str) {
 				if r.Root == "params" {
 					s.taskVar(sc, fp, str, r, ctx)
@@ -437,15 +439,15 @@ func (s *sink) stepActionSpec(sa *v1beta1.StepActionSpec, p *field.Path) {
 			}
 		})
 	}
-	check(sa.Image, p.Child("image"))
-	check(sa.Command, p.Child("command"))
-	check(sa.Args, p.Child("args"))
-	check(sa.Env, p.Child("env"))
-	check(sa.WorkingDir, p.Child("workingDir"))
-	check(sa.VolumeMounts, p.Child("volumeMounts"))
+	check(sa.Image, p.Child("image"), ctxPlain)
+	check(sa.Command, p.Child("command"), ctxArgs)
+	check(sa.Args, p.Child("args"), ctxArgs)
+	check(sa.Env, p.Child("env"), ctxEnv)
+	check(sa.WorkingDir, p.Child("workingDir"), ctxPlain)
+	check(sa.VolumeMounts, p.Child("volumeMounts"), ctxPlain)
 	for i, ps := range sa.Params {
 		if ps.Default != nil {
-			check(ps.Default, p.Child("params").Index(i).Child("default"))
+			check(ps.Default, p.Child("params").Index(i).Child("default"), ctxParamValue)
 		}
 	}
 }

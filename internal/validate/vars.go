@@ -208,6 +208,10 @@ func (s *sink) taskVar(sc *taskScope, p *field.Path, str string, r subst.Ref, ct
 			}
 			return
 		}
+		if !sc.strict {
+			// Keys of an outer object of the same name also resolve here.
+			info.props = nil
+		}
 		if msg := paramUse(info, r, str, ctx); msg != "" {
 			s.add(field.Invalid(p, r.Raw, msg), "")
 		}
