@@ -194,11 +194,25 @@ type TaskRunState struct {
 	Status       v1.TaskRunStatus
 }
 
+// PipelineRunState is the status of a PipelineRun that a PipelineTask of
+// the run started (pipelines in pipelines).
+type PipelineRunState struct {
+	Name         string
+	PipelineTask string
+	// Parent is the name of the PipelineRun that started it.
+	Parent string
+	Status v1.PipelineRunStatus
+}
+
 // Status is a run's status in upstream's shape. Exactly one of PipelineRun
 // and TaskRun is set, matching the run's kind; TaskRuns holds every TaskRun
-// the run created (for a TaskRun, just itself), in creation order.
+// the run created (for a TaskRun, just itself), in creation order, child
+// pipelines' TaskRuns included. PipelineRuns holds the child PipelineRuns
+// that PipelineTasks with pipelineRef or pipelineSpec started, parents
+// before their children.
 type Status struct {
-	PipelineRun *v1.PipelineRunStatus
-	TaskRun     *v1.TaskRunStatus
-	TaskRuns    []TaskRunState
+	PipelineRun  *v1.PipelineRunStatus
+	TaskRun      *v1.TaskRunStatus
+	TaskRuns     []TaskRunState
+	PipelineRuns []PipelineRunState
 }
