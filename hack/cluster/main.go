@@ -40,6 +40,7 @@ func main() {
 func run(args []string, stdout io.Writer, log *slog.Logger) error {
 	fs := flag.NewFlagSet("cluster", flag.ContinueOnError)
 	dir := fs.String("dir", "", "state directory (default $COLO_CLUSTER_DIR or ${XDG_STATE_HOME:-~/.local/state}/colo/cluster)")
+	cacheDir := fs.String("cache-dir", "", "where built binaries are kept (default ${XDG_CACHE_HOME:-~/.cache}/colo/cluster)")
 	cpOnly := fs.Bool("control-plane-only", false, "up: run etcd and kube-apiserver only (no root needed)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
@@ -56,7 +57,7 @@ func run(args []string, stdout io.Writer, log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	opts := cluster.Options{Dir: *dir, ControlPlaneOnly: *cpOnly, Log: log}
+	opts := cluster.Options{Dir: *dir, CacheDir: *cacheDir, ControlPlaneOnly: *cpOnly, Log: log}
 	if opts.Dir == "" {
 		d, err := cluster.DefaultStateDir()
 		if err != nil {

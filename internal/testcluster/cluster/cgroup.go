@@ -43,16 +43,16 @@ func cgroupMounts() ([]string, error) {
 	return out, sc.Err()
 }
 
-// makeCgroups creates colo-cluster/system and colo-cluster/pods in every
-// hierarchy and returns the colo-cluster directories.
-func makeCgroups() ([]string, error) {
+// makeCgroups creates NAME/system and NAME/pods in every hierarchy and
+// returns the NAME directories.
+func makeCgroups(name string) ([]string, error) {
 	mounts, err := cgroupMounts()
 	if err != nil {
 		return nil, err
 	}
 	var dirs []string
 	for _, m := range mounts {
-		root := filepath.Join(m, cgroupName)
+		root := filepath.Join(m, name)
 		for _, d := range []string{root, filepath.Join(root, "system"), filepath.Join(root, "pods")} {
 			if err := os.Mkdir(d, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
 				return dirs, fmt.Errorf("creating cgroup %s: %w", d, err)

@@ -69,7 +69,7 @@ func newConfigParams(l layout) configParams {
 		Dir:           l.dir,
 		NodeIP:        nodeIP,
 		PodSubnet:     podSubnet,
-		CgroupRoot:    "/" + cgroupName + "/pods",
+		CgroupRoot:    "/" + l.cgroupName() + "/pods",
 		CNIBinDir:     cniBinDir,
 		RuncBin:       runcBin,
 		SandboxImage:  sandboxImage,

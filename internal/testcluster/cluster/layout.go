@@ -1,6 +1,8 @@
 package cluster
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -28,9 +30,6 @@ const (
 	registryPort   = 5000
 	etcdClientPort = 2379
 	etcdPeerPort   = 2380
-	// cgroupName is the cgroup, in every hierarchy, that holds the cluster's
-	// processes: "system" for the components, "pods" for the containers.
-	cgroupName = "colo-cluster"
 )
 
 // DefaultStateDir is where the cluster keeps its state unless told otherwise:
@@ -82,6 +81,15 @@ func (l layout) kubeletKubeconfig() string {
 }
 func (l layout) stateFile() string { return l.path("cluster.json") }
 
+// cgroupName is the cgroup, in every hierarchy, that holds the cluster's
+// processes: "system" for the components, "pods" for the Pods. It is named
+// after the state directory, so clusters in different directories never
+// touch each other's processes.
+func (l layout) cgroupName() string {
+	sum := sha256.Sum256([]byte(l.dir))
+	return "colo-cluster-" + hex.EncodeToString(sum[:4])
+}
+
 // State is what a running cluster records about itself in cluster.json.
 type State struct {
 	// ControlPlaneOnly is set when only etcd and kube-apiserver run.
@@ -99,9 +107,6 @@ type State struct {
 	Kubeconfig string `json:"kubeconfig"`
 	// Cgroups lists the cgroup directories the cluster created.
 	Cgroups []string `json:"cgroups,omitempty"`
-	// MadeRunDir is set when Up created the (empty) directory the
-	// supervisor mounts its tmpfs on.
-	MadeRunDir bool `json:"madeRunDir,omitempty"`
 }
 
 func readState(l layout) (State, error) {

@@ -139,14 +139,8 @@ func Up(ctx context.Context, o Options) (State, error) {
 		if err := writeNodeConfig(l); err != nil {
 			return State{}, err
 		}
-		if spec.Cgroups, err = makeCgroups(); err != nil {
+		if spec.Cgroups, err = makeCgroups(l.cgroupName()); err != nil {
 			return State{}, err
-		}
-		if _, err := os.Stat(containerdRunDir); errors.Is(err, os.ErrNotExist) {
-			if err := os.MkdirAll(containerdRunDir, 0o711); err != nil {
-				return State{}, err
-			}
-			st.MadeRunDir = true
 		}
 	} else {
 		ports, err := freePorts(3)
@@ -370,10 +364,6 @@ func Down(ctx context.Context, o Options) error {
 	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)
-	}
-	if st.MadeRunDir {
-		// Only if empty: the tmpfs lived in the supervisor's namespace.
-		_ = os.Remove(containerdRunDir)
 	}
 	for _, f := range []string{l.stateFile(), l.run("pids.json"), l.run("ready")} {
 		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
