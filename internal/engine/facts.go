@@ -430,6 +430,11 @@ func (f *facts) producerResults(t *pipelineTask) map[string]v1.ParamValue {
 // $(tasks.<t>.matrix.<r>.length).
 func (f *facts) putMatrixLengths(vals *subst.Values, t *pipelineTask) {
 	vals.Strings["tasks."+t.pt.Name+".matrix.length"] = fmt.Sprint(len(t.runs))
+	if t.spec != nil {
+		for _, r := range t.spec.Results {
+			vals.Strings["tasks."+t.pt.Name+".matrix."+r.Name+".length"] = "0"
+		}
+	}
 	for name, v := range f.producerResults(t) {
 		n := 1
 		if v.Type == v1.ParamTypeArray {

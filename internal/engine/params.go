@@ -5,8 +5,8 @@ import (
 	"sort"
 	"strings"
 
-	v1 "github.com/colo-ci/colo/pkg/apis/pipeline/v1"
 	"github.com/colo-ci/colo/internal/subst"
+	v1 "github.com/colo-ci/colo/pkg/apis/pipeline/v1"
 )
 
 // maxDefaultDepth bounds chains of pipeline param defaults that use other

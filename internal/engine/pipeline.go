@@ -71,12 +71,12 @@ type pipelineRun struct {
 	// stopped ends the run at once: a cancel, the pipeline timeout, or an
 	// error found while running (CEL, results). Its condition is final;
 	// the run finishes when nothing runs any more.
-	stopped       *v1.Condition
-	stoppedAt     time.Time
+	stopped   *v1.Condition
+	stoppedAt time.Time
 	// cancelledByTimeout is set on a child pipeline its parent stopped
 	// because of a timeout.
 	cancelledByTimeout bool
-	frozenSkipped []v1.SkippedTask
+	frozenSkipped      []v1.SkippedTask
 	// done is set once the final condition is known.
 	done       bool
 	status     v1.PipelineRunStatus

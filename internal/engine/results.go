@@ -142,6 +142,18 @@ func (r *taskRun) recordArtifacts(i int, raw []byte) {
 	if err := json.Unmarshal(raw, &arts); err != nil {
 		return
 	}
+	a := r.att
+	name := a.steps[i].name
+	a.stepArtifacts[name] = nil
+	for kind, list := range map[string][]v1.Artifact{"inputs": arts.Inputs, "outputs": arts.Outputs} {
+		for _, art := range list {
+			b, err := json.Marshal(art.Values)
+			if err != nil {
+				continue
+			}
+			a.stepArtifacts[name] = append(a.stepArtifacts[name], stepArtifact{kind: kind, name: art.Name, values: string(b)})
+		}
+	}
 	r.status.Steps[i].Inputs = arts.Inputs
 	r.status.Steps[i].Outputs = arts.Outputs
 	if r.status.Artifacts == nil {
@@ -149,4 +161,11 @@ func (r *taskRun) recordArtifacts(i int, raw []byte) {
 	}
 	r.status.Artifacts.Inputs = append(r.status.Artifacts.Inputs, arts.Inputs...)
 	r.status.Artifacts.Outputs = append(r.status.Artifacts.Outputs, arts.Outputs...)
+}
+
+// stepArtifact is one named artifact a step wrote, as later steps see it:
+// $(steps.<step>.inputs.<name>) or $(steps.<step>.outputs.<name>) is the
+// JSON list of its values.
+type stepArtifact struct {
+	kind, name, values string
 }

@@ -30,8 +30,8 @@ const (
 // counts are upstream's counts of a pipeline run's tasks.
 type counts struct {
 	succeeded, failed, ignored, cancelled, validation int
-	skipped, skippedTimeout, incomplete                 int
-	validationMsgs                                      []string
+	skipped, skippedTimeout, incomplete               int
+	validationMsgs                                    []string
 }
 
 func (f *facts) counts() counts {

@@ -6,9 +6,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 
+	"github.com/colo-ci/colo/internal/subst"
 	v1 "github.com/colo-ci/colo/pkg/apis/pipeline/v1"
 	"github.com/colo-ci/colo/pkg/apis/pipeline/v1beta1"
-	"github.com/colo-ci/colo/internal/subst"
 )
 
 // mergeStepTemplate merges a stepTemplate into a step the way upstream's

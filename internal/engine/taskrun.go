@@ -117,6 +117,7 @@ type attempt struct {
 	taskResults             map[string]string
 	taskResultOrder         []string
 	stepResults             map[string]map[string]string
+	stepArtifacts           map[string][]stepArtifact
 	lastAt                  time.Time
 	finalized               bool
 }
@@ -228,7 +229,14 @@ func (r *taskRun) advance(now time.Time) []Action {
 			continue
 		}
 		a := r.att
-		if a.finalized || a.waitSidecars || a.running >= 0 || a.stopReason != "" {
+		if a.finalized || a.running >= 0 {
+			break
+		}
+		if a.stopReason != "" {
+			acts = append(acts, r.finalizeAttempt(now)...)
+			continue
+		}
+		if a.waitSidecars {
 			break
 		}
 		if a.next >= len(a.steps) {
@@ -336,6 +344,7 @@ func (r *taskRun) startNextStep(now time.Time) []Action {
 	step.Env = applyEnv(vals, step.Env)
 	step.Command = vals.ApplyArgs(step.Command)
 	step.Args = vals.ApplyArgs(step.Args)
+	step.Script = a.artifactValues(s).Apply(step.Script)
 	when := applyWhen(vals, step.When)
 	ok, err := evalWhen(when)
 	if err != nil {
@@ -418,7 +427,8 @@ func (r *taskRun) stepFinished(ev StepFinished) {
 		if reason == "" {
 			reason = stepReasonCancelled
 		}
-		if code == 0 {
+		if code == 0 || a.stopReason != "" {
+			// As upstream marks a step of a Pod it deleted.
 			code = 1
 		}
 		r.terminateStep(i, code, reason, reason, ev.StartedAt, ev.At)

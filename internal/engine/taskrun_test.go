@@ -60,11 +60,213 @@ spec:
 			Results: []v1.TaskRunResult{{Name: "out", Type: "string", Value: v1.NewString("hi")}},
 		},
 	}
+	if st.TaskSpec == nil || st.TaskSpec.Steps[0].Script != "echo hello world > /tekton/results/out" {
+		t.Errorf("status.taskSpec is not the substituted spec: %+v", st.TaskSpec)
+	}
 	st.TaskSpec = nil
 	for i := range st.Conditions {
 		st.Conditions[i].LastTransitionTime = metav1.Time{}
 	}
 	if diff := cmp.Diff(want, st); diff != "" {
 		t.Errorf("status (-want +got):\n%s", diff)
+	}
+}
+
+func TestTaskRunOutcomes(t *testing.T) {
+	ok := func(name string) stepSummary {
+		return stepSummary{Name: name, Reason: "Completed", Termination: "Completed"}
+	}
+	tests := []struct {
+		name    string
+		doc     string
+		script  script
+		cancels []timed
+		want    trSummary
+	}{{
+		name: "a failed step skips the later ones, which exit 1",
+		doc: `
+kind: TaskRun
+metadata: {name: tr}
+spec:
+  taskSpec:
+    steps:
+    - {name: a, image: x}
+    - {name: b, image: x}
+    - {name: c, image: x}
+`,
+		script: script{"tr/step-b": {exit: 2}},
+		want: trSummary{
+			Status: "False", Reason: "StepFailed", Message: `"step-b" exited with code 2`,
+			Steps: []stepSummary{ok("a"), {Name: "b", ExitCode: 2, Reason: "Error", Termination: "Error"}, {Name: "c", ExitCode: 1, Reason: "Error", Termination: "Skipped"}},
+		},
+	}, {
+		name: "onError continue records the real exit code and the task succeeds",
+		doc: `
+kind: TaskRun
+metadata: {name: tr}
+spec:
+  taskSpec:
+    steps:
+    - {name: a, image: x, onError: continue}
+    - {name: b, image: x}
+`,
+		script: script{"tr/step-a": {exit: 3}},
+		want: trSummary{
+			Status: "True", Reason: "Succeeded", Message: "All Steps have completed executing",
+			Steps: []stepSummary{{Name: "a", ExitCode: 3, Reason: "Completed", Termination: "Continued"}, ok("b")},
+		},
+	}, {
+		name: "a step past its timeout fails the task even with onError continue",
+		doc: `
+kind: TaskRun
+metadata: {name: tr}
+spec:
+  taskSpec:
+    steps:
+    - {name: a, image: x, onError: continue, timeout: 1s}
+    - {name: b, image: x}
+`,
+		script: script{"tr/step-a": {dur: 5 * time.Second}},
+		want: trSummary{
+			Status: "False", Reason: "StepFailed", Message: `"step-a" exited because the step exceeded the specified timeout limit`,
+			Steps: []stepSummary{{Name: "a", ExitCode: 1, Reason: "Error", Termination: "TimeoutExceeded"}, {Name: "b", ExitCode: 1, Reason: "Error", Termination: "Skipped"}},
+		},
+	}, {
+		name: "a step whose when is false is skipped with exit 0 and the task succeeds",
+		doc: `
+kind: TaskRun
+metadata: {name: tr}
+spec:
+  params: [{name: go, value: "no"}]
+  taskSpec:
+    params: [{name: go}]
+    steps:
+    - name: a
+      image: x
+      when: [{input: $(params.go), operator: in, values: ["yes"]}]
+    - {name: b, image: x}
+`,
+		want: trSummary{
+			Status: "True", Reason: "Succeeded", Message: "All Steps have completed executing",
+			Steps: []stepSummary{{Name: "a", ExitCode: 0, Reason: "Completed", Termination: "Skipped"}, ok("b")},
+		},
+	}, {
+		name: "a step when uses results of an earlier step",
+		doc: `
+kind: TaskRun
+metadata: {name: tr}
+spec:
+  taskSpec:
+    steps:
+    - name: a
+      image: x
+      results: [{name: go}]
+    - name: b
+      image: x
+      when: [{input: $(steps.a.results.go), operator: notin, values: ["no"]}]
+    - name: c
+      image: x
+      when: [{cel: "'$(steps.a.results.go)' == 'no'"}]
+`,
+		script: script{"tr/step-a": {results: map[string]string{"go": "no"}}},
+		want: trSummary{
+			Status: "True", Reason: "Succeeded", Message: "All Steps have completed executing",
+			Steps: []stepSummary{ok("a"), {Name: "b", Reason: "Completed", Termination: "Skipped"}, ok("c")},
+		},
+	}, {
+		name: "retries archive failed attempts and the last one counts",
+		doc: `
+kind: TaskRun
+metadata: {name: tr}
+spec:
+  retries: 2
+  taskSpec:
+    steps:
+    - {name: a, image: x}
+`,
+		script: script{"tr/step-a#0": {exit: 1}, "tr/step-a#1": {exit: 1}},
+		want: trSummary{
+			Status: "True", Reason: "Succeeded", Message: "All Steps have completed executing",
+			Steps:   []stepSummary{ok("a")},
+			Retries: []string{"StepFailed", "StepFailed"},
+		},
+	}, {
+		name: "retries run out",
+		doc: `
+kind: TaskRun
+metadata: {name: tr}
+spec:
+  retries: 1
+  taskSpec:
+    steps:
+    - {name: a, image: x}
+`,
+		script: script{"tr/step-a": {exit: 1}},
+		want: trSummary{
+			Status: "False", Reason: "StepFailed", Message: `"step-a" exited with code 1`,
+			Steps:   []stepSummary{{Name: "a", ExitCode: 1, Reason: "Error", Termination: "Error"}},
+			Retries: []string{"StepFailed"},
+		},
+	}, {
+		name: "the TaskRun timeout stops the attempt; a timeout is retried",
+		doc: `
+kind: TaskRun
+metadata: {name: tr}
+spec:
+  timeout: 10s
+  retries: 1
+  taskSpec:
+    steps:
+    - {name: a, image: x}
+    - {name: b, image: x}
+`,
+		script: script{"tr/step-a": {dur: time.Minute}},
+		want: trSummary{
+			Status: "False", Reason: "TaskRunTimeout", Message: `TaskRun "tr" failed to finish within "10s"`,
+			Steps:   []stepSummary{{Name: "a", ExitCode: 1, Reason: "TaskRunTimeout", Termination: "TaskRunTimeout"}, {Name: "b", ExitCode: 1, Reason: "TaskRunTimeout", Termination: "TaskRunTimeout"}},
+			Retries: []string{"TaskRunTimeout"},
+		},
+	}, {
+		name: "a cancelled TaskRun is not retried",
+		doc: `
+kind: TaskRun
+metadata: {name: tr}
+spec:
+  retries: 3
+  taskSpec:
+    steps:
+    - {name: a, image: x}
+`,
+		script:  script{"tr/step-a": {dur: time.Minute}},
+		cancels: []timed{at(5*time.Second, CancelRequested{Mode: v1.PipelineRunSpecStatusCancelled})},
+		want: trSummary{
+			Status: "False", Reason: "TaskRunCancelled", Message: `TaskRun "tr" was cancelled. `,
+			Steps: []stepSummary{{Name: "a", ExitCode: 1, Reason: "TaskRunCancelled", Termination: "TaskRunCancelled"}},
+		},
+	}, {
+		name: "an OOM-killed step fails with StepOOM",
+		doc: `
+kind: TaskRun
+metadata: {name: tr}
+spec:
+  taskSpec:
+    steps:
+    - {name: a, image: x}
+`,
+		script: script{"tr/step-a": {reason: "OOMKilled", exit: 137}},
+		want: trSummary{
+			Status: "False", Reason: "StepOOM", Message: `"step-a" exited because the step exceeded the specified memory limit`,
+			Steps: []stepSummary{{Name: "a", ExitCode: 137, Reason: "OOMKilled", Termination: "OOMKilled"}},
+		},
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEngine(t, "apiVersion: tekton.dev/v1\n"+tc.doc, Options{})
+			run(t, e, tc.script, tc.cancels...)
+			got := summarizeTaskRun(e.Status().TaskRun)
+			if diff := cmp.Diff(tc.want, got, ignoreTimes); diff != "" {
+				t.Errorf("status (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

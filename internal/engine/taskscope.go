@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"time"
 
-	v1 "github.com/colo-ci/colo/pkg/apis/pipeline/v1"
 	"github.com/colo-ci/colo/internal/subst"
+	v1 "github.com/colo-ci/colo/pkg/apis/pipeline/v1"
 )
 
 // Paths upstream gives a task's files.
@@ -95,14 +95,15 @@ func (r *taskRun) newAttempt(retry int, now time.Time) (*attempt, *InvalidRunErr
 	creds.ApplyTask(spec)
 
 	a := &attempt{
-		id:          AttemptID{TaskRun: r.name, Retry: retry},
-		spec:        spec,
-		workspaces:  ws,
-		startedAt:   now,
-		running:     -1,
-		failedStep:  -1,
-		taskResults: map[string]string{},
-		stepResults: map[string]map[string]string{},
+		id:            AttemptID{TaskRun: r.name, Retry: retry},
+		spec:          spec,
+		workspaces:    ws,
+		startedAt:     now,
+		running:       -1,
+		failedStep:    -1,
+		taskResults:   map[string]string{},
+		stepResults:   map[string]map[string]string{},
+		stepArtifacts: map[string][]stepArtifact{},
 	}
 	for i, s := range spec.Steps {
 		merged := mergeStepTemplate(spec.StepTemplate, s)
@@ -257,6 +258,9 @@ func (r *taskRun) sidecarProcess(sc v1.Sidecar) Process {
 func (a *attempt) stepTimeValues(s *stepRun) *subst.Values {
 	vals := subst.NewValues()
 	for _, prev := range a.steps[:s.index] {
+		for _, art := range a.stepArtifacts[prev.name] {
+			vals.Strings["steps."+prev.name+"."+art.kind+"."+art.name] = art.values
+		}
 		res := a.stepResults[prev.name]
 		for _, decl := range prev.step.Results {
 			raw, ok := res[decl.Name]
@@ -285,4 +289,16 @@ func declaredStepResult(rs []v1.StepResult, name string) bool {
 		}
 	}
 	return false
+}
+
+// artifactValues returns the values of $(steps.<s>.inputs|outputs.<name>)
+// from the steps before s; a step's script sees them too.
+func (a *attempt) artifactValues(s *stepRun) *subst.Values {
+	vals := subst.NewValues()
+	for _, prev := range a.steps[:s.index] {
+		for _, art := range a.stepArtifacts[prev.name] {
+			vals.Strings["steps."+prev.name+"."+art.kind+"."+art.name] = art.values
+		}
+	}
+	return vals
 }

@@ -6,8 +6,8 @@ import (
 
 	"cel.dev/cel-go/cel"
 
-	v1 "github.com/colo-ci/colo/pkg/apis/pipeline/v1"
 	"github.com/colo-ci/colo/internal/subst"
+	v1 "github.com/colo-ci/colo/pkg/apis/pipeline/v1"
 )
 
 // applyWhen substitutes when expressions: an input that is exactly one
