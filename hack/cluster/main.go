@@ -67,11 +67,13 @@ func run(args []string, stdout io.Writer, log *slog.Logger) error {
 	}
 	switch cmd {
 	case "up":
-		root, err := repoRoot()
-		if err != nil {
-			return err
+		if !opts.ControlPlaneOnly {
+			root, err := repoRoot()
+			if err != nil {
+				return err
+			}
+			opts.RepoRoot = root
 		}
-		opts.RepoRoot = root
 		st, err := cluster.Up(ctx, opts)
 		if err != nil {
 			return err
