@@ -22,7 +22,9 @@
 // TaskRuns the run created, in creation order, each a TaskRun object with
 // upstream's labels (tekton.dev/pipelineRun, tekton.dev/pipelineTask,
 // tekton.dev/memberOf, ...) and its full status, as `kubectl get taskrun -o
-// yaml` would show it.
+// yaml` would show it. When pipeline tasks run pipelines, a "pipelineRuns"
+// field beside lists the child PipelineRuns the same way (their TaskRuns are
+// in "taskRuns" with the rest).
 //
 // A run of the same name as an earlier one replaces it, as deleting and
 // re-creating the object would in a cluster; a run that is still going on

@@ -26,24 +26,29 @@ const (
 )
 
 // Document is what status.json holds: exactly one of PipelineRun and TaskRun,
-// with its status; for a PipelineRun, TaskRuns lists the TaskRuns it created.
+// with its status. For a PipelineRun, TaskRuns lists the TaskRuns it created
+// and PipelineRuns the child PipelineRuns its pipeline tasks started
+// (pipelines in pipelines), parents before children.
 type Document struct {
-	PipelineRun *v1.PipelineRun
-	TaskRun     *v1.TaskRun
-	TaskRuns    []v1.TaskRun
+	PipelineRun  *v1.PipelineRun
+	TaskRun      *v1.TaskRun
+	TaskRuns     []v1.TaskRun
+	PipelineRuns []v1.PipelineRun
 }
 
-// pipelineRunJSON is a PipelineRun object with the taskRuns field beside.
+// pipelineRunJSON is a PipelineRun object with the taskRuns and
+// pipelineRuns fields beside.
 type pipelineRunJSON struct {
 	*v1.PipelineRun
-	TaskRuns []v1.TaskRun `json:"taskRuns,omitempty"`
+	TaskRuns     []v1.TaskRun     `json:"taskRuns,omitempty"`
+	PipelineRuns []v1.PipelineRun `json:"pipelineRuns,omitempty"`
 }
 
 // MarshalJSON implements json.Marshaler.
 func (d Document) MarshalJSON() ([]byte, error) {
 	switch {
 	case d.PipelineRun != nil:
-		return json.Marshal(pipelineRunJSON{PipelineRun: d.PipelineRun, TaskRuns: d.TaskRuns})
+		return json.Marshal(pipelineRunJSON{PipelineRun: d.PipelineRun, TaskRuns: d.TaskRuns, PipelineRuns: d.PipelineRuns})
 	case d.TaskRun != nil:
 		return json.Marshal(d.TaskRun)
 	}
@@ -62,7 +67,7 @@ func (d *Document) UnmarshalJSON(data []byte) error {
 		if err := json.Unmarshal(data, &doc); err != nil {
 			return err
 		}
-		*d = Document{PipelineRun: doc.PipelineRun, TaskRuns: doc.TaskRuns}
+		*d = Document{PipelineRun: doc.PipelineRun, TaskRuns: doc.TaskRuns, PipelineRuns: doc.PipelineRuns}
 	case v1.KindTaskRun:
 		tr := &v1.TaskRun{}
 		if err := json.Unmarshal(data, tr); err != nil {
@@ -161,6 +166,9 @@ func (d *Document) apply(s engine.Status) Document {
 		for _, st := range s.TaskRuns {
 			out.TaskRuns = append(out.TaskRuns, childTaskRun(pr, st))
 		}
+		for _, st := range s.PipelineRuns {
+			out.PipelineRuns = append(out.PipelineRuns, childPipelineRun(pr, st))
+		}
 		return out
 	case d.TaskRun != nil:
 		tr := d.TaskRun.DeepCopy()
@@ -212,6 +220,37 @@ func childTaskRun(pr *v1.PipelineRun, st engine.TaskRunState) v1.TaskRun {
 	return tr
 }
 
+// childPipelineRun builds the PipelineRun object upstream would create for
+// a pipeline task that runs a pipeline.
+func childPipelineRun(top *v1.PipelineRun, st engine.PipelineRunState) v1.PipelineRun {
+	labels := map[string]string{}
+	for k, v := range top.Labels {
+		labels[k] = v
+	}
+	parent := st.Parent
+	if parent == "" {
+		parent = top.Name
+	}
+	labels[LabelPipelineRun] = parent
+	if st.PipelineTask != "" {
+		labels[LabelPipelineTask] = st.PipelineTask
+	}
+	return v1.PipelineRun{
+		TypeMeta: metav1.TypeMeta{APIVersion: v1.APIVersion, Kind: v1.KindPipelineRun},
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      st.Name,
+			Namespace: top.Namespace,
+			Labels:    labels,
+			OwnerReferences: []metav1.OwnerReference{{
+				APIVersion: v1.APIVersion,
+				Kind:       v1.KindPipelineRun,
+				Name:       parent,
+			}},
+		},
+		Status: *deepCopyJSON(&st.Status),
+	}
+}
+
 // deepCopyJSON copies a value through JSON, the way the API types are
 // written and read, so the document never shares memory with the engine.
 func deepCopyJSON[T any](in *T) *T {
@@ -244,6 +283,18 @@ func (d *Document) EngineStatus() engine.Status {
 				DisplayName:  display[tr.Name],
 				Finally:      tr.Labels[LabelMemberOf] == MemberOfFinally,
 				Status:       *deepCopyJSON(&tr.Status),
+			})
+		}
+		for _, pr := range d.PipelineRuns {
+			parent := ""
+			if len(pr.OwnerReferences) > 0 {
+				parent = pr.OwnerReferences[0].Name
+			}
+			st.PipelineRuns = append(st.PipelineRuns, engine.PipelineRunState{
+				Name:         pr.Name,
+				PipelineTask: pr.Labels[LabelPipelineTask],
+				Parent:       parent,
+				Status:       *deepCopyJSON(&pr.Status),
 			})
 		}
 		return st

@@ -472,6 +472,10 @@ func TestEngineStatusRoundTrip(t *testing.T) {
 		TaskRuns: []engine.TaskRunState{
 			{Name: "pr-a", PipelineTask: "a", DisplayName: "Build it", Status: v1.TaskRunStatus{Status: cond(corev1.ConditionTrue, "Succeeded")}},
 			{Name: "pr-f", PipelineTask: "f", Finally: true, Status: v1.TaskRunStatus{Status: cond(corev1.ConditionTrue, "Succeeded")}},
+			{Name: "pr-inner-x", PipelineTask: "x", Status: v1.TaskRunStatus{Status: cond(corev1.ConditionTrue, "Succeeded")}},
+		},
+		PipelineRuns: []engine.PipelineRunState{
+			{Name: "pr-inner", PipelineTask: "inner", Parent: "pr", Status: v1.PipelineRunStatus{Status: cond(corev1.ConditionTrue, "Succeeded")}},
 		},
 	}
 	if err := run.WriteStatus(st); err != nil {
