@@ -150,8 +150,9 @@ type sim struct {
 	log []string
 	// started holds every StartAttempt and StartStep, in order.
 	started []Action
-	// cancel, if set, is sent at the given offset from t0.
-	cancels []timed
+	// reasons lists the run's condition reasons as they changed, after
+	// each call to Next.
+	reasons []string
 }
 
 type pendingStep struct {
@@ -175,6 +176,7 @@ func run(t *testing.T, e *Engine, s script, cancels ...timed) *sim {
 		for _, a := range plan.Actions {
 			x.do(a)
 		}
+		x.noteReason()
 		if plan.Done {
 			return x
 		}
@@ -262,4 +264,20 @@ var ignoreTimes = cmp.Options{
 func mt(d time.Duration) *metav1.Time {
 	x := metav1.NewTime(t0.Add(d))
 	return &x
+}
+
+func (x *sim) noteReason() {
+	st := x.e.Status()
+	var c *v1.Condition
+	if st.PipelineRun != nil {
+		c = st.PipelineRun.GetCondition()
+	} else {
+		c = st.TaskRun.GetCondition()
+	}
+	if c == nil {
+		return
+	}
+	if n := len(x.reasons); n == 0 || x.reasons[n-1] != c.Reason {
+		x.reasons = append(x.reasons, c.Reason)
+	}
 }

@@ -155,32 +155,3 @@ func valuesOf(vals map[string]v1.ParamValue) *subst.Values {
 	}
 	return sv
 }
-
-// scopedValues returns the pipeline-scope param values an embedded task
-// spec sees: a PipelineTask param named like a pipeline param replaces it,
-// and an object replaces only the keys it has.
-func scopedValues(pipeline map[string]v1.ParamValue, ptParams v1.Params) *subst.Values {
-	vals := map[string]v1.ParamValue{}
-	for n, v := range pipeline {
-		vals[n] = v
-	}
-	for _, p := range ptParams {
-		outer, ok := vals[p.Name]
-		if !ok {
-			continue
-		}
-		if outer.Type == v1.ParamTypeObject && p.Value.Type == v1.ParamTypeObject {
-			merged := map[string]string{}
-			for k, x := range outer.ObjectVal {
-				merged[k] = x
-			}
-			for k, x := range p.Value.ObjectVal {
-				merged[k] = x
-			}
-			vals[p.Name] = v1.NewObject(merged)
-			continue
-		}
-		vals[p.Name] = p.Value
-	}
-	return valuesOf(vals)
-}

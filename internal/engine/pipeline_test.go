@@ -92,6 +92,8 @@ type pipelineCase struct {
 	// wantArgs, if set, maps "<taskRun>/<container>" to the args the step
 	// was started with.
 	wantArgs map[string][]string
+	// wantReasons, if set, are the run's condition reasons as they changed.
+	wantReasons []string
 }
 
 func runPipelineCases(t *testing.T, tests []pipelineCase) {
@@ -120,6 +122,11 @@ func runPipelineCases(t *testing.T, tests []pipelineCase) {
 					if diff := cmp.Diff(want, got[k]); diff != "" {
 						t.Errorf("args of %s (-want +got):\n%s", k, diff)
 					}
+				}
+			}
+			if tc.wantReasons != nil {
+				if diff := cmp.Diff(tc.wantReasons, x.reasons); diff != "" {
+					t.Errorf("reasons over time (-want +got):\n%s", diff)
 				}
 			}
 			if tc.wantLog != nil {
@@ -295,7 +302,31 @@ spec:
 			Skipped:  []v1.SkippedTask{{Name: "c", Reason: "PipelineRun was stopping"}},
 			Children: []string{"pr-a", "pr-b"},
 		},
-		wantRuns: map[string]string{"pr-a": "StepFailed", "pr-b": "Succeeded"},
+		wantRuns:    map[string]string{"pr-a": "StepFailed", "pr-b": "Succeeded"},
+		wantReasons: []string{"Running", "PipelineRunStopping", "Failed"},
+	}, {
+		name: "with finally, a failure keeps the run Running until finally is done",
+		doc: `
+apiVersion: tekton.dev/v1
+kind: PipelineRun
+metadata: {name: pr}
+spec:
+  pipelineSpec:
+    tasks:
+    - name: a
+      taskSpec:` + stepX + `
+    - name: b
+      taskSpec:` + stepX + `
+    finally:
+    - name: f
+      taskSpec:` + stepX + `
+`,
+		script: script{"pr-a/step-s": {exit: 1}, "pr-b/step-s": {dur: time.Minute}},
+		want: prSummary{
+			Status: "False", Reason: "Failed", Message: "Tasks Completed: 3 (Failed: 1, Cancelled 0), Skipped: 0",
+			Children: []string{"pr-a", "pr-b", "pr-f"},
+		},
+		wantReasons: []string{"Running", "Failed"},
 	}, {
 		name: "when with CEL",
 		doc: `

@@ -119,7 +119,8 @@ spec:
 			Skipped:  []v1.SkippedTask{{Name: "b", Reason: "PipelineRun was stopping"}},
 			Children: []string{"pr-a", "pr-f"},
 		},
-		wantRuns: map[string]string{"pr-a": "TaskRunCancelled", "pr-f": "Succeeded"},
+		wantRuns:    map[string]string{"pr-a": "TaskRunCancelled", "pr-f": "Succeeded"},
+		wantReasons: []string{"Running", "PipelineRunTimeoutRunningFinally", "PipelineRunTimeout"},
 	}, {
 		name: "the finally timeout cancels finally tasks",
 		doc: `
@@ -167,7 +168,8 @@ spec:
 			Skipped:  []v1.SkippedTask{{Name: "b", Reason: "PipelineRun was stopping"}},
 			Children: []string{"pr-a", "pr-f"},
 		},
-		wantRuns: map[string]string{"pr-a": "TaskRunCancelled", "pr-f": "Succeeded"},
+		wantRuns:    map[string]string{"pr-a": "TaskRunCancelled", "pr-f": "Succeeded"},
+		wantReasons: []string{"Running", "CancelledRunningFinally", "Cancelled"},
 	}, {
 		name: "CancelledRunFinally between tasks skips the rest as gracefully cancelled",
 		doc: `
@@ -211,7 +213,8 @@ spec:
 			Skipped:  []v1.SkippedTask{{Name: "b", Reason: "PipelineRun was gracefully stopped"}},
 			Children: []string{"pr-a", "pr-f"},
 		},
-		wantRuns: map[string]string{"pr-a": "Succeeded", "pr-f": "Succeeded"},
+		wantRuns:    map[string]string{"pr-a": "Succeeded", "pr-f": "Succeeded"},
+		wantReasons: []string{"Running", "StoppedRunningFinally", "Cancelled"},
 		wantLog: []string{
 			"start pr-a#0", "step pr-a#0 step-s", "end pr-a#0",
 			"start pr-a#1", "step pr-a#1 step-s", "end pr-a#1",
