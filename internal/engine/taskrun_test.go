@@ -270,3 +270,101 @@ spec:
 		})
 	}
 }
+
+func TestSidecarsAndTemplates(t *testing.T) {
+	e := newEngine(t, `
+apiVersion: tekton.dev/v1
+kind: TaskRun
+metadata: {name: tr, labels: {app: demo}}
+spec:
+  serviceAccountName: builder
+  stepSpecs: [{name: b, computeResources: {limits: {memory: 1Gi}}}]
+  taskSpec:
+    stepTemplate:
+      image: template-image
+      env: [{name: A, value: template}, {name: B, value: template}]
+      volumeMounts: [{name: v, mountPath: /m}]
+      computeResources: {requests: {cpu: "1"}}
+      securityContext: {runAsUser: 1000}
+    sidecars:
+    - name: db
+      image: db-image
+      args: ["$(context.taskRun.name)"]
+    steps:
+    - name: a
+      env: [{name: B, value: step}, {name: C, value: step}]
+      securityContext: {runAsNonRoot: true}
+      stdoutConfig: {path: /out}
+      stderrConfig: {path: /err}
+    - name: b
+      image: own-image
+`, Options{})
+	x := run(t, e, script{})
+	wantLog := []string{"start tr#0", "step tr#0 step-a", "step tr#0 step-b", "end tr#0", "finish"}
+	if diff := cmp.Diff(wantLog, x.log); diff != "" {
+		t.Errorf("actions (-want +got):\n%s", diff)
+	}
+	sa := x.started[0].(StartAttempt)
+	if sa.ServiceAccount != "builder" || sa.Labels["app"] != "demo" || sa.Timeout != time.Hour {
+		t.Errorf("attempt = %+v", sa)
+	}
+	if len(sa.Sidecars) != 1 || sa.Sidecars[0].Name != "sidecar-db" || sa.Sidecars[0].Args[0] != "tr" {
+		t.Errorf("sidecars = %+v", sa.Sidecars)
+	}
+	steps := startedSteps(x)
+	a := steps["tr/step-a"]
+	if a.Image != "template-image" || a.StdoutPath != "/out" || a.StderrPath != "/err" {
+		t.Errorf("step a = %+v", a)
+	}
+	wantEnv := []corev1.EnvVar{{Name: "A", Value: "template"}, {Name: "B", Value: "step"}, {Name: "C", Value: "step"}}
+	if diff := cmp.Diff(wantEnv, a.Env); diff != "" {
+		t.Errorf("env (-want +got):\n%s", diff)
+	}
+	if a.SecurityContext == nil || a.SecurityContext.RunAsUser == nil || *a.SecurityContext.RunAsUser != 1000 || a.SecurityContext.RunAsNonRoot == nil {
+		t.Errorf("securityContext = %+v", a.SecurityContext)
+	}
+	if len(a.VolumeMounts) != 1 || a.Resources.Requests.Cpu().String() != "1" {
+		t.Errorf("mounts %v resources %v", a.VolumeMounts, a.Resources)
+	}
+	b := steps["tr/step-b"]
+	if b.Image != "own-image" || b.Resources.Limits.Memory().String() != "1Gi" {
+		t.Errorf("step b = %+v", b)
+	}
+	st := e.Status().TaskRun
+	if len(st.Sidecars) != 1 || st.Sidecars[0].Name != "db" || st.Sidecars[0].Terminated == nil {
+		t.Errorf("sidecar status = %+v", st.Sidecars)
+	}
+}
+
+func TestAttemptFailed(t *testing.T) {
+	e := newEngine(t, `
+apiVersion: tekton.dev/v1
+kind: TaskRun
+metadata: {name: tr}
+spec:
+  taskSpec:
+    sidecars: [{name: db, image: db}]
+    steps: [{name: a, image: x}]
+`, Options{})
+	plan := e.Next(t0)
+	if len(plan.Actions) != 1 {
+		t.Fatalf("actions = %#v", plan.Actions)
+	}
+	id := plan.Actions[0].(StartAttempt).ID
+	e.Observe(&AttemptFailed{Attempt: id, Reason: "SidecarFailed", Message: "sidecar db exited", At: t0.Add(time.Second)})
+	plan = e.Next(t0.Add(time.Second))
+	if diff := cmp.Diff([]Action{EndAttempt{Attempt: id}, Finish{}}, plan.Actions); diff != "" {
+		t.Errorf("actions (-want +got):\n%s", diff)
+	}
+	got := summarizeTaskRun(e.Status().TaskRun)
+	want := trSummary{
+		Status: "False", Reason: "SidecarFailed", Message: "sidecar db exited",
+		Steps: []stepSummary{{Name: "a", ExitCode: 1, Reason: "SidecarFailed", Termination: "SidecarFailed"}},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("status (-want +got):\n%s", diff)
+	}
+	if p := e.Next(t0.Add(time.Hour)); !p.Done || len(p.Actions) != 0 {
+		t.Errorf("after the end Next = %+v, want Done and nothing to do", p)
+	}
+}
