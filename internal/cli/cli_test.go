@@ -15,12 +15,19 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/colo-ci/colo/internal/sandbox"
 )
 
 // coloBin is the colo binary built for these tests.
 var coloBin string
 
 func TestMain(m *testing.M) {
+	// Should a test run colo in-process, the sandbox it starts runs this
+	// binary again as its supervisor.
+	if sandbox.IsSupervisor(os.Args) {
+		os.Exit(sandbox.Main())
+	}
 	os.Exit(func() int {
 		dir, err := os.MkdirTemp("", "colo-cli-test-")
 		if err != nil {
@@ -113,17 +120,24 @@ spec:
 			name: "undefined param",
 			yaml: `
 apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: greet
+spec:
+  steps:
+  - name: a
+    image: busybox
+    script: echo $(params.nope)
+---
+apiVersion: tekton.dev/v1
 kind: TaskRun
 metadata:
   name: tr
 spec:
-  taskSpec:
-    steps:
-    - name: a
-      image: busybox
-      script: echo $(params.nope)
+  taskRef:
+    name: greet
 `,
-			want: []string{`spec.taskSpec.steps[0].script`, `nope`},
+			want: []string{`Task "greet": spec.steps[0].script`, `"nope"`},
 		},
 		{
 			name: "cycle",

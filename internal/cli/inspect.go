@@ -263,7 +263,7 @@ func describe(w io.Writer, doc runstore.Document, live bool, now time.Time) {
 			title = "TaskRun"
 		}
 		fmt.Fprintf(w, "\n%s:\n", title)
-		writeTasksTable(indent(w), st, now)
+		writeTasksTable(indent(w), rows, now)
 	}
 	if doc.PipelineRun != nil && len(doc.PipelineRun.Status.SkippedTasks) > 0 {
 		fmt.Fprintln(w, "\nSkipped tasks:")

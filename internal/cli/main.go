@@ -78,13 +78,23 @@ func Main() {
 	}
 	streams := IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
 	err := Run(context.Background(), os.Args[1:], streams)
-	if err != nil {
-		var ee *ExitError
-		if !errors.As(err, &ee) || ee.Err != nil {
-			fmt.Fprintf(streams.ErrOut, "colo: %v\n", err)
-		}
-	}
+	printError(streams.ErrOut, err)
 	os.Exit(ExitCode(err))
+}
+
+// printError writes err for a person: a list of problems one per line (each
+// names its file and object), anything else as one "colo: " line.
+func printError(w io.Writer, err error) {
+	var ee *ExitError
+	if err == nil || errors.As(err, &ee) && ee.Err == nil {
+		return
+	}
+	var ps problems
+	if errors.As(err, &ps) {
+		fmt.Fprintln(w, ps.Error())
+		return
+	}
+	fmt.Fprintf(w, "colo: %v\n", err)
 }
 
 // Run runs the colo command line args (without the program name).

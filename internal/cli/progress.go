@@ -38,6 +38,8 @@ type progress struct {
 
 	mu     sync.Mutex
 	states map[string]string // TaskRun or task name → last state shown
+	spans  map[string]*span  // TaskRun or task name → when it ran, as seen
+	began  time.Time         // when the first status came
 	status engine.Status
 	lines  []string // terminal: output waiting for the next redraw
 	drawn  int      // terminal: lines of the block now on screen
@@ -53,6 +55,7 @@ func newProgress(out io.Writer, width func() int) *progress {
 		width:  width,
 		now:    time.Now,
 		states: map[string]string{},
+		spans:  map[string]*span{},
 	}
 	if width != nil {
 		p.stop = make(chan struct{})
@@ -74,15 +77,41 @@ func (p *progress) Line(task, step, line string) {
 	fmt.Fprintln(p.out, text)
 }
 
+// span is when a task was first seen running and then first seen done. The
+// status keeps whole seconds only; this keeps what a person sees.
+type span struct{ start, end time.Time }
+
 // Status implements local.Sink.
 func (p *progress) Status(st engine.Status) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	now := p.now()
+	if p.began.IsZero() {
+		p.began = now
+	}
 	p.status = st
+	for _, row := range taskRows(st, false) {
+		sp := p.spans[row.Key]
+		if sp == nil {
+			sp = &span{}
+			p.spans[row.Key] = sp
+		}
+		switch row.State {
+		case stateRunning:
+			if sp.start.IsZero() || !sp.end.IsZero() { // first seen, or retried
+				sp.start, sp.end = now, time.Time{}
+			}
+		case stateSucceeded, stateFailed, stateCancelled:
+			// Never seen running: the status's own times will do.
+			if !sp.start.IsZero() && sp.end.IsZero() {
+				sp.end = now
+			}
+		}
+	}
 	if p.width != nil {
 		return // the block shows it on the next redraw
 	}
-	for _, row := range taskRows(st, false) {
+	for _, row := range p.rows(false) {
 		shown := row.State + "/" + row.Reason
 		if row.Retries > 0 {
 			shown += fmt.Sprintf("/%d", row.Retries)
@@ -93,6 +122,30 @@ func (p *progress) Status(st engine.Status) {
 		p.states[row.Key] = shown
 		fmt.Fprintln(p.out, stateLine(row, p.now()))
 	}
+}
+
+// rows are the task rows of the last status, with the times seen. Called
+// with p.mu held.
+func (p *progress) rows(waiting bool) []taskRow {
+	rows := taskRows(p.status, waiting)
+	for i := range rows {
+		if sp := p.spans[rows[i].Key]; sp != nil && !sp.start.IsZero() {
+			rows[i].Start, rows[i].End = sp.start, sp.end
+		}
+	}
+	return rows
+}
+
+// Summary returns the rows of the final status and how long the run took,
+// as seen.
+func (p *progress) Summary() ([]taskRow, time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var took time.Duration
+	if !p.began.IsZero() {
+		took = p.now().Sub(p.began)
+	}
+	return p.rows(false), took
 }
 
 // stateLine is the plain line that tells a task's new state.
@@ -161,7 +214,7 @@ func (p *progress) redraw(block bool) {
 	if block {
 		width := p.width()
 		now := p.now()
-		for _, row := range taskRows(p.status, true) {
+		for _, row := range p.rows(true) {
 			b.WriteString(truncate(blockLine(row, now), width-1))
 			b.WriteString("\n")
 			p.drawn++

@@ -31,7 +31,8 @@ func trState(name, pt string, status corev1.ConditionStatus, reason string, star
 func TestProgressPlainLines(t *testing.T) {
 	var out strings.Builder
 	p := newProgress(&out, nil)
-	p.now = func() time.Time { return t0.Add(10 * time.Second) }
+	clock := t0
+	p.now = func() time.Time { return clock }
 
 	running := engine.Status{
 		PipelineRun: &v1.PipelineRunStatus{},
@@ -50,18 +51,30 @@ func TestProgressPlainLines(t *testing.T) {
 		},
 	}
 	done.TaskRuns[1].Status.Conditions[0].Message = `"step-x" exited with code 1`
+	clock = t0.Add(1234 * time.Millisecond)
 	p.Status(done)
 	p.Close()
 
 	want := []string{
 		"[a] Running",
 		"[a : build] compiling",
-		"[a] Succeeded in 1.5s",
+		"[a] Succeeded in 1.2s", // as seen, not the status's whole seconds
 		`[b] Failed (StepFailed) in 2.0s: "step-x" exited with code 1`,
 		"[c] Skipped (When Expressions evaluated to false)",
 	}
 	if diff := cmp.Diff(want, strings.Split(strings.TrimSpace(out.String()), "\n")); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+	rows, took := p.Summary()
+	if took != 1234*time.Millisecond {
+		t.Errorf("Summary took %s, want 1.234s", took)
+	}
+	var durations []string
+	for _, r := range rows {
+		durations = append(durations, r.Label+" "+formatDuration(r.duration(clock)))
+	}
+	if diff := cmp.Diff([]string{"a 1.2s", "b 2.0s", "c 0s"}, durations); diff != "" {
+		t.Errorf("Summary durations (-want +got):\n%s", diff)
 	}
 }
 

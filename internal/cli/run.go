@@ -240,6 +240,7 @@ func executeOne(ctx context.Context, streams IOStreams, set *load.Set, root runs
 	})
 	it.attach("", nil)
 	if prog != nil {
+		prog.Status(st)
 		prog.Close()
 	}
 	if werr := run.WriteStatus(st); werr != nil && err == nil {
@@ -249,8 +250,9 @@ func executeOne(ctx context.Context, streams IOStreams, set *load.Set, root runs
 	if err != nil {
 		out.err = fmt.Errorf("%s %s: %w", item.kind(), item.name(), err)
 	}
-	if output == outputText {
-		writeSummary(streams.Out, item.kind(), item.name(), st, time.Now())
+	if prog != nil {
+		rows, took := prog.Summary()
+		writeSummary(streams.Out, item.kind(), item.name(), st, rows, took, time.Now())
 	}
 	return out
 }

@@ -9,9 +9,8 @@ import (
 	"github.com/colo-ci/colo/internal/engine"
 )
 
-// writeTasksTable writes the tasks of st as a table.
-func writeTasksTable(w io.Writer, st engine.Status, now time.Time) {
-	rows := taskRows(st, false)
+// writeTasksTable writes rows as a table.
+func writeTasksTable(w io.Writer, rows []taskRow, now time.Time) {
 	if len(rows) == 0 {
 		return
 	}
@@ -36,20 +35,18 @@ func writeTasksTable(w io.Writer, st engine.Status, now time.Time) {
 }
 
 // writeSummary writes the closing summary of one run: its tasks, then one
-// line with its outcome and, on the next, its message.
-func writeSummary(w io.Writer, kind, name string, st engine.Status, now time.Time) {
+// line with its outcome and, on the next, its message. The durations are
+// those rows and took tell (the status keeps whole seconds only).
+func writeSummary(w io.Writer, kind, name string, st engine.Status, rows []taskRow, took time.Duration, now time.Time) {
 	fmt.Fprintln(w)
-	writeTasksTable(w, st, now)
+	writeTasksTable(w, rows, now)
 	state, reason, message := runStatus(st)
 	line := fmt.Sprintf("%s %s %s", kind, name, state)
 	if reason != "" && reason != state {
 		line += " (" + reason + ")"
 	}
-	if start, end := runTimes(st); !start.IsZero() {
-		if end.IsZero() {
-			end = now
-		}
-		line += " in " + formatDuration(end.Sub(start))
+	if took > 0 {
+		line += " in " + formatDuration(took)
 	}
 	fmt.Fprintln(w, line)
 	if message != "" {

@@ -11,7 +11,17 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/colo-ci/colo/internal/conformance"
+	"github.com/colo-ci/colo/internal/sandbox"
 )
+
+// TestMain lets this test binary act as the sandbox supervisor the local
+// executor starts by running its own program again.
+func TestMain(m *testing.M) {
+	if sandbox.IsSupervisor(os.Args) {
+		os.Exit(sandbox.Main())
+	}
+	os.Exit(m.Run())
+}
 
 // repoRoot is the directory holding go.mod, found from the test's directory.
 func repoRoot(t *testing.T) string {
