@@ -1,0 +1,58 @@
+// Package sandbox gives the processes of one task attempt the filesystem a
+// Pod's containers see — /workspace/<name>, /tekton/..., volume mounts at
+// their mountPaths, a created workingDir — while they remain ordinary host
+// processes using the host's programs.
+//
+// A Sandbox is a supervisor process: the running program re-executed with
+// SupervisorArg, in new mount and PID namespaces (and a user namespace when
+// not run by root). Programs using this package dispatch to Main first
+// thing:
+//
+//	if sandbox.IsSupervisor(os.Args) {
+//		os.Exit(sandbox.Main())
+//	}
+//
+// # Filesystem
+//
+// The supervisor's root is a tmpfs. Every entry of the host's root is
+// recreated in it: directories and files as recursive bind mounts of the
+// host's, symbolic links as copies; /proc is a procfs of the sandbox's PID
+// namespace. Then each Mount's source is bound at its target. So the
+// sandbox sees the host's tree plus the requested mounts, and the host sees
+// nothing of the sandbox's: mount points such as /workspace, /tekton or a
+// workingDir /a/path/too/far are created in the tmpfs. When a target or a
+// working directory must be created inside an existing host directory
+// (say /var/lib/x), that directory is replaced, in the sandbox only, by a
+// tmpfs holding bind mounts of each of its entries, level by level down to
+// the missing one; the sandbox sees the same contents, but entries created
+// directly in such a directory afterwards stay in sandbox memory, and its
+// original entries cannot be renamed or removed there. Nothing is written
+// to the host except through the mounts: files written to a mount land in
+// the caller's directory; files written to existing host directories land
+// on the host, as they would for any host process.
+//
+// Entries added to the host's root (or to a directory replaced as above)
+// after the sandbox started are not seen in it. Mounts are applied
+// shallowest target first; a ReadOnly mount is read-only recursively.
+//
+// # Processes
+//
+// Sandbox.Start asks the supervisor to start a process. The request travels
+// as a length-prefixed JSON message over a unix socket pair, with the
+// process's standard streams passed as SCM_RIGHTS; the supervisor forks and
+// executes it directly, so a start costs a fork and exec plus one round
+// trip. Each process gets its own process group. When it exits, the rest of
+// its group is killed (a container's processes die with its main process)
+// and its exit is reported; Process.Signal signals the group.
+//
+// The supervisor is PID 1 of its PID namespace: orphans are reparented to
+// it and reaped, and when it exits the kernel kills every process left in
+// the namespace, including ones that left their group or session. Close
+// makes it kill everything and exit; if the caller dies, the supervisor is
+// killed with it (Pdeathsig). No process started in a sandbox outlives it.
+// Process ids seen inside are those of the sandbox's PID namespace.
+//
+// Where namespaces cannot be created (not Linux, or the kernel refuses),
+// Start returns an error wrapping ErrUnsupported, and callers fall back to
+// rewriting paths.
+package sandbox

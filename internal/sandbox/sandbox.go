@@ -1,0 +1,97 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+)
+
+// SupervisorArg is the hidden first argument that makes the program act as
+// a sandbox's supervisor. A program that uses this package must call Main
+// and exit with its result when IsSupervisor(os.Args) is true, before it
+// parses flags or does anything else.
+const SupervisorArg = "__colo-sandbox"
+
+// IsSupervisor reports whether args (os.Args) ask this process to be a
+// sandbox supervisor.
+func IsSupervisor(args []string) bool {
+	return len(args) > 1 && args[1] == SupervisorArg
+}
+
+// ErrUnsupported means this system cannot give a process its own mount
+// namespace (not Linux, or namespaces are denied). Callers fall back to
+// running without a sandbox. It also matches errors.ErrUnsupported.
+var ErrUnsupported = fmt.Errorf("mount namespaces are not available: %w", errors.ErrUnsupported)
+
+// ErrClosed is returned for operations on a closed sandbox and by Wait for
+// processes whose end the sandbox could no longer report.
+var ErrClosed = errors.New("sandbox closed")
+
+// Mount makes the host path Source visible at Target inside the sandbox.
+type Mount struct {
+	// Source is a host directory or file. A relative path is taken from the
+	// caller's working directory; symbolic links are followed on the host.
+	Source string
+	// Target is an absolute path inside the sandbox. Symbolic links in it
+	// are followed inside the sandbox; missing directories are created in
+	// the sandbox's own memory, never on the host.
+	Target string
+	// ReadOnly makes the mount, and every mount below it, read-only.
+	ReadOnly bool
+}
+
+// Spec describes a sandbox.
+type Spec struct {
+	// Mounts are applied shallowest target first, so a mount at /a/b is
+	// visible through a mount at /a. Among equally deep targets, later
+	// mounts win.
+	Mounts []Mount
+	// Hostname, if set, gives the sandbox its own UTS namespace with this
+	// host name (as a Pod's containers see the Pod's name).
+	Hostname string
+}
+
+// Cmd is a process to run inside a sandbox.
+type Cmd struct {
+	// Path is the program. A name without a slash is looked up in the PATH
+	// of Env, inside the sandbox; a relative path with a slash is taken
+	// from Dir.
+	Path string
+	// Args holds the command line, starting with the program name as
+	// exec.Cmd does. Empty means [Path].
+	Args []string
+	// Env is the environment. Nil means the caller's own environment.
+	Env []string
+	// Dir is the working directory inside the sandbox. Empty means "/", a
+	// relative path is taken from "/".
+	Dir string
+	// MkdirDir creates Dir and its missing parents before the process
+	// starts, as a container runtime does for a workingDir. Directories
+	// that do not exist on the host are created in sandbox memory.
+	MkdirDir bool
+	// Stdin, Stdout and Stderr are given to the process as its fds 0, 1
+	// and 2. Nil means /dev/null. The caller may close its copies as soon
+	// as Start returns.
+	Stdin, Stdout, Stderr *os.File
+	// UID and GID, if set, are the process's user and group ids. Without a
+	// user namespace mapping more than one id (see Start), only 0 is valid.
+	UID, GID *int
+}
+
+// Exit is how a process ended.
+type Exit struct {
+	// Code is the exit status, or 128 plus the signal number when a signal
+	// killed the process, as a shell reports it.
+	Code int
+	// Signal is the signal that killed the process, or 0 if it exited.
+	Signal syscall.Signal
+}
+
+// String describes the exit as a user would read it.
+func (e Exit) String() string {
+	if e.Signal != 0 {
+		return fmt.Sprintf("killed by signal %d (%v)", int(e.Signal), e.Signal)
+	}
+	return fmt.Sprintf("exit status %d", e.Code)
+}

@@ -1,0 +1,374 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// supervisorFD is where the supervisor finds its end of the socket pair.
+const supervisorFD = 3
+
+// defaultPath is the PATH used to find a program when Env has none, the
+// one container runtimes give a container without PATH.
+const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// Main runs the sandbox supervisor and returns the process's exit code. It
+// is meant to be called only when IsSupervisor(os.Args) is true: the
+// process must have been started by Start.
+//
+// The supervisor is PID 1 of the sandbox's PID namespace and the only
+// process in its mount namespace that is not started on request. It builds
+// the sandbox's filesystem, then starts, signals and reaps processes as
+// its caller asks, until the caller closes the sandbox or goes away; then
+// it kills everything and exits, and the kernel tears the namespaces down.
+func Main() int {
+	// Only the caller, through the socket, stops the supervisor; a
+	// caller that dies takes it along (Pdeathsig). Catching (not
+	// ignoring) these signals also means that processes started here get
+	// their default dispositions, even where the caller ignored some (as
+	// nohup does): a shell cannot trap a signal ignored when it started.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGHUP, syscall.SIGINT, syscall.SIGQUIT,
+		syscall.SIGTERM, syscall.SIGPIPE, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGALRM,
+		syscall.SIGTSTP, syscall.SIGTTIN, syscall.SIGTTOU)
+	if err := supervise(os.NewFile(supervisorFD, "sandbox")); err != nil {
+		fmt.Fprintf(os.Stderr, "sandbox supervisor: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+type supervisor struct {
+	c       *conn
+	root    *rootfs
+	devNull int
+	userNS  bool
+
+	// forked gets a token after each fork, waking a reaper that found no
+	// child; closed is closed when shutdown starts; reaped when the reaper
+	// has reaped the last child after that.
+	forked chan struct{}
+	closed chan struct{}
+	reaped chan struct{}
+
+	// mu orders forks, reaps, signals and replies, so that a process's
+	// exit is never sent before its start reply and a group is never
+	// signalled after its leader's pid may have been reused.
+	mu      sync.Mutex
+	closing bool
+	next    uint64
+	byPid   map[int]uint64
+	byID    map[uint64]int
+}
+
+func supervise(f *os.File) error {
+	c, err := newConn(f)
+	if err != nil {
+		return err
+	}
+	m, fds, err := c.recv()
+	closeAll(fds)
+	if err != nil {
+		return fmt.Errorf("read set-up: %w", err)
+	}
+	if m.Op != opSetup || m.Spec == nil {
+		return fmt.Errorf("expected %s message, got %q", opSetup, m.Op)
+	}
+	root, err := buildRoot(m.Spec)
+	if err != nil {
+		reply := &message{Op: opReady}
+		reply.setErr(err)
+		var se *setupError
+		reply.Unsupported = errors.As(err, &se)
+		return c.send(reply)
+	}
+	devNull, err := unix.Open("/dev/null", unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		reply := &message{Op: opReady}
+		reply.setErr(fmt.Errorf("open /dev/null: %w", err))
+		return c.send(reply)
+	}
+	s := &supervisor{
+		c:       c,
+		root:    root,
+		devNull: devNull,
+		userNS:  m.Spec.UserNS,
+		forked:  make(chan struct{}, 1),
+		closed:  make(chan struct{}),
+		reaped:  make(chan struct{}),
+		byPid:   map[int]uint64{},
+		byID:    map[uint64]int{},
+	}
+	if err := c.send(&message{Op: opReady}); err != nil {
+		return err
+	}
+	go s.reap()
+	defer s.shutdown()
+	for {
+		m, fds, err := c.recv()
+		if err != nil {
+			// The caller closed its end or is gone: stop everything.
+			return nil
+		}
+		switch m.Op {
+		case opStart:
+			s.start(m, fds)
+		case opSignal:
+			closeAll(fds)
+			s.signal(m)
+		case opClose:
+			closeAll(fds)
+			return nil
+		default:
+			closeAll(fds)
+			reply := &message{Op: m.Op, ID: m.ID}
+			reply.setErr(fmt.Errorf("unknown operation %q", m.Op))
+			if err := c.send(reply); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// shutdown kills every process in the sandbox and waits until the reaper
+// has reported them all.
+func (s *supervisor) shutdown() {
+	s.mu.Lock()
+	s.closing = true
+	close(s.closed)
+	s.mu.Unlock()
+	for {
+		// As PID 1 of the namespace, kill(-1) reaches every other
+		// process in it, whatever its process group or session. Repeat
+		// in case one was forking while the signal went out.
+		_ = unix.Kill(-1, unix.SIGKILL)
+		select {
+		case <-s.reaped:
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func (s *supervisor) start(m *message, fds []int) {
+	defer closeAll(fds)
+	reply := &message{Op: opStarted, ID: m.ID}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, err := s.startLocked(m, fds)
+	if err != nil {
+		reply.setErr(err)
+	} else {
+		reply.Proc = id
+	}
+	_ = s.c.send(reply)
+}
+
+func (s *supervisor) startLocked(m *message, fds []int) (uint64, error) {
+	if s.closing {
+		return 0, ErrClosed
+	}
+	stdio := []uintptr{uintptr(s.devNull), uintptr(s.devNull), uintptr(s.devNull)}
+	next := 0
+	for i, bit := range []int{fdStdin, fdStdout, fdStderr} {
+		if m.Fds&bit == 0 {
+			continue
+		}
+		if next >= len(fds) {
+			return 0, errors.New("start request is missing its fds")
+		}
+		// Like exec.Cmd, give the process blocking I/O.
+		if err := unix.SetNonblock(fds[next], false); err != nil {
+			return 0, fmt.Errorf("passed fd: %w", err)
+		}
+		stdio[i] = uintptr(fds[next])
+		next++
+	}
+
+	dir := m.Dir
+	if !filepath.IsAbs(dir) {
+		dir = "/" + dir
+	}
+	dir = filepath.Clean(dir)
+	if m.MkdirDir {
+		if _, err := s.root.mkdirAll(dir, true); err != nil {
+			return 0, fmt.Errorf("create working directory %s: %w", dir, err)
+		}
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(dir, &st); err != nil {
+		return 0, &fs.PathError{Op: "working directory", Path: dir, Err: err}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return 0, &fs.PathError{Op: "working directory", Path: dir, Err: unix.ENOTDIR}
+	}
+
+	path, err := lookPath(m.Path, m.Env)
+	if err != nil {
+		return 0, err
+	}
+	args := m.Args
+	if len(args) == 0 {
+		args = []string{m.Path}
+	}
+	sys := &syscall.SysProcAttr{Setpgid: true}
+	if m.UID != nil || m.GID != nil {
+		cred := &syscall.Credential{NoSetGroups: s.userNS}
+		if m.UID != nil {
+			cred.Uid = uint32(*m.UID)
+		}
+		if m.GID != nil {
+			cred.Gid = uint32(*m.GID)
+		}
+		sys.Credential = cred
+	}
+	pid, err := syscall.ForkExec(path, args, &syscall.ProcAttr{
+		Dir:   dir,
+		Env:   m.Env,
+		Files: stdio,
+		Sys:   sys,
+	})
+	if err != nil {
+		return 0, &fs.PathError{Op: "exec", Path: path, Err: err}
+	}
+	s.next++
+	s.byPid[pid] = s.next
+	s.byID[s.next] = pid
+	select {
+	case s.forked <- struct{}{}:
+	default:
+	}
+	return s.next, nil
+}
+
+// lookPath finds file as a shell would inside the sandbox, in the PATH of
+// env.
+func lookPath(file string, env []string) (string, error) {
+	if file == "" {
+		return "", &fs.PathError{Op: "exec", Path: file, Err: unix.ENOENT}
+	}
+	if strings.Contains(file, "/") {
+		return file, nil
+	}
+	path := defaultPath
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			path = v
+		}
+	}
+	for _, dir := range filepath.SplitList(path) {
+		if !filepath.IsAbs(dir) {
+			continue
+		}
+		p := filepath.Join(dir, file)
+		var st unix.Stat_t
+		if unix.Stat(p, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && st.Mode&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", &fs.PathError{Op: "exec", Path: file, Err: fmt.Errorf("executable file not found in $PATH: %w", unix.ENOENT)}
+}
+
+func (s *supervisor) signal(m *message) {
+	reply := &message{Op: opSignald, ID: m.ID}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if pid, ok := s.byID[m.Proc]; !ok {
+		reply.setErr(fmt.Errorf("signal: %w", unix.ESRCH))
+	} else if err := unix.Kill(-pid, syscall.Signal(m.Signal)); err != nil {
+		reply.setErr(fmt.Errorf("signal: %w", err))
+	}
+	_ = s.c.send(reply)
+}
+
+// reap waits for every child of the supervisor: the processes it started
+// and, as PID 1 of the namespace, every orphan. When a started process
+// ends, the rest of its process group is killed, as a container's
+// processes die with its main process, and its exit is reported.
+func (s *supervisor) reap() {
+	defer close(s.reaped)
+	for {
+		pid, err := waitExited()
+		switch {
+		case errors.Is(err, unix.EINTR):
+			continue
+		case errors.Is(err, unix.ECHILD):
+			s.mu.Lock()
+			closing := s.closing
+			s.mu.Unlock()
+			if closing {
+				return
+			}
+			select {
+			case <-s.forked:
+			case <-s.closed:
+			}
+			continue
+		case err != nil:
+			fmt.Fprintf(os.Stderr, "sandbox supervisor: wait: %v\n", err)
+			return
+		}
+		s.mu.Lock()
+		id, started := s.byPid[pid]
+		if started {
+			// The leader is still a zombie, so its pid, the group's
+			// id, cannot have been reused.
+			_ = unix.Kill(-pid, unix.SIGKILL)
+		}
+		var ws unix.WaitStatus
+		for {
+			_, err = unix.Wait4(pid, &ws, 0, nil)
+			if !errors.Is(err, unix.EINTR) {
+				break
+			}
+		}
+		if started {
+			delete(s.byPid, pid)
+			delete(s.byID, id)
+			m := &message{Op: opExit, Proc: id}
+			switch {
+			case ws.Signaled():
+				m.Signal = int(ws.Signal())
+				m.Code = 128 + m.Signal
+			default:
+				m.Code = ws.ExitStatus()
+			}
+			_ = s.c.send(m)
+		}
+		s.mu.Unlock()
+	}
+}
+
+// siginfo is the part of the kernel's siginfo_t that waitid fills for a
+// child: the union after the first three ints is pointer-aligned.
+type siginfo struct {
+	Signo int32
+	Errno int32
+	Code  int32
+	_     [unsafe.Sizeof(uintptr(0))/4 - 1]int32
+	Pid   int32
+	Uid   uint32
+	Status int32
+	_     [128 - 24 - 4*(unsafe.Sizeof(uintptr(0))/4-1)]byte
+}
+
+// waitExited blocks until a child has exited and returns its pid, leaving
+// the child a zombie (WNOWAIT).
+func waitExited() (int, error) {
+	var info siginfo
+	_, _, errno := unix.Syscall6(unix.SYS_WAITID, unix.P_ALL, 0, uintptr(unsafe.Pointer(&info)), unix.WEXITED|unix.WNOWAIT, 0, 0)
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(info.Pid), nil
+}
