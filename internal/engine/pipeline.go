@@ -132,15 +132,6 @@ func (p *pipelineRun) allTasks() []*pipelineTask {
 	return append(out, p.finally...)
 }
 
-// runs returns the TaskRuns of this pipeline (not of child pipelines).
-func (p *pipelineRun) runs() []*taskRun {
-	var out []*taskRun
-	for _, t := range p.allTasks() {
-		out = append(out, t.runs...)
-	}
-	return out
-}
-
 // finished reports whether the run is over and nothing of it still runs.
 func (p *pipelineRun) finished() bool {
 	if !p.done {

@@ -618,26 +618,6 @@ func (r *taskRun) setCondition(at time.Time, status corev1.ConditionStatus, reas
 // condition returns the TaskRun's Succeeded condition, or nil.
 func (r *taskRun) condition() *v1.Condition { return r.status.GetCondition() }
 
-// succeeded reports whether the TaskRun is done and succeeded.
-func (r *taskRun) succeeded() bool {
-	c := r.condition()
-	return r.done && c != nil && c.Status == corev1.ConditionTrue
-}
-
-// failed reports whether the TaskRun is done and failed.
-func (r *taskRun) failed() bool {
-	c := r.condition()
-	return r.done && c != nil && c.Status == corev1.ConditionFalse
-}
-
-// reason returns the reason of the TaskRun's condition.
-func (r *taskRun) reason() string {
-	if c := r.condition(); c != nil {
-		return c.Reason
-	}
-	return ""
-}
-
 func (r *taskRun) statusSnapshot() *v1.TaskRunStatus {
 	return deepCopyTaskRunStatus(&r.status)
 }
