@@ -581,3 +581,132 @@ func (w *syncWriter) String() string {
 	defer w.mu.Unlock()
 	return w.b.String()
 }
+
+func TestTimeoutFlag(t *testing.T) {
+	dir := workdir(t, map[string]string{"sleep.yaml": `
+apiVersion: tekton.dev/v1
+kind: TaskRun
+metadata:
+  name: sleepy
+spec:
+  taskSpec:
+    steps:
+    - name: sleep
+      image: busybox
+      script: sleep 30
+`})
+	start := time.Now()
+	res := colo(t, dir, "run", "-f", "sleep.yaml", "--timeout", "1s")
+	if res.code != 1 {
+		t.Fatalf("exit code %d, want 1\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("took %s with --timeout 1s", d)
+	}
+	if !strings.Contains(res.stdout, "TaskRunTimeout") {
+		t.Errorf("output lacks TaskRunTimeout:\n%s", res.stdout)
+	}
+}
+
+func TestSeveralRunsInOrderAsJSONList(t *testing.T) {
+	dir := workdir(t, map[string]string{
+		"b.yaml": `
+apiVersion: tekton.dev/v1
+kind: TaskRun
+metadata:
+  name: second
+spec:
+  taskSpec:
+    steps:
+    - name: s
+      image: busybox
+      script: echo second
+`,
+		"a.yaml": `
+apiVersion: tekton.dev/v1
+kind: TaskRun
+metadata:
+  name: first
+spec:
+  taskSpec:
+    steps:
+    - name: s
+      image: busybox
+      script: echo first
+`,
+	})
+	text := colo(t, dir, "run", "-f", ".")
+	if text.code != 0 {
+		t.Fatalf("exit code %d\n%s\n%s", text.code, text.stdout, text.stderr)
+	}
+	if i, j := strings.Index(text.stdout, "[first : s] first"), strings.Index(text.stdout, "[second : s] second"); i < 0 || j < 0 || i > j {
+		t.Errorf("runs not run one after another in file order:\n%s", text.stdout)
+	}
+
+	res := colo(t, dir, "run", "-f", ".", "-o", "json")
+	if res.code != 0 {
+		t.Fatalf("exit code %d\n%s", res.code, res.stderr)
+	}
+	var list struct {
+		Kind  string `json:"kind"`
+		Items []struct {
+			Kind     string `json:"kind"`
+			Metadata struct{ Name string } `json:"metadata"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &list); err != nil {
+		t.Fatalf("%v\n%s", err, res.stdout)
+	}
+	var got []string
+	for _, it := range list.Items {
+		got = append(got, it.Kind+"/"+it.Metadata.Name)
+	}
+	if diff := cmp.Diff([]string{"TaskRun/first", "TaskRun/second"}, got); list.Kind != "List" || diff != "" {
+		t.Errorf("kind %q, items (-want +got):\n%s", list.Kind, diff)
+	}
+}
+
+func TestLogsFollowWhileRunning(t *testing.T) {
+	dir := workdir(t, map[string]string{"tr.yaml": `
+apiVersion: tekton.dev/v1
+kind: TaskRun
+metadata:
+  name: talk
+spec:
+  taskSpec:
+    steps:
+    - name: one
+      image: busybox
+      script: |
+        echo before
+        sleep 1
+        echo after
+    - name: two
+      image: busybox
+      script: echo last
+`})
+	run := exec.Command(coloBin, "run", "-f", "tr.yaml")
+	run.Dir = dir
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := os.Stat(filepath.Join(dir, ".colo", "runs", "talk", "status.json")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			run.Process.Kill()
+			t.Fatal("the run never started")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	res := colo(t, dir, "logs", "-f", "talk")
+	want := "[talk : one] before\n[talk : one] after\n[talk : two] last\n"
+	if res.code != 0 || res.stdout != want {
+		t.Errorf("logs -f: exit %d\n%s\nwant:\n%s\nstderr: %s", res.code, res.stdout, want, res.stderr)
+	}
+	if err := run.Wait(); err != nil {
+		t.Errorf("run: %v", err)
+	}
+}
