@@ -1,0 +1,556 @@
+package local
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/colo-ci/colo/internal/engine"
+	"github.com/colo-ci/colo/internal/sandbox"
+	v1 "github.com/colo-ci/colo/pkg/apis/pipeline/v1"
+)
+
+// attempt is one attempt of one TaskRun: its directories, its sandbox and
+// the processes running in it.
+type attempt struct {
+	r     *runner
+	spec  engine.StartAttempt
+	dir   string // host directory of this attempt
+	task  string // name shown in log lines
+	box   *sandbox.Sandbox
+	vols  map[string]string // task volume name -> host dir
+	wsDir map[string]string // task workspace name -> host dir (subPath applied)
+	// mounts every process of the attempt sees, in mount order.
+	mounts []sandbox.Mount
+
+	mu       sync.Mutex
+	step     *running // the running step, if any
+	sidecars []*running
+	stopped  bool
+}
+
+// running is a process of the attempt and how to stop it.
+type running struct {
+	proc *sandbox.Process
+	done chan struct{} // closed once the process ended and its output is read
+	code int
+	err  error
+}
+
+func newAttempt(ctx context.Context, r *runner, spec engine.StartAttempt) (*attempt, error) {
+	dir := filepath.Join(r.opts.Store.Dir(), "attempts", spec.ID.TaskRun, strconv.Itoa(spec.ID.Retry))
+	a := &attempt{r: r, spec: spec, dir: dir, vols: map[string]string{}, wsDir: map[string]string{}}
+	a.task = spec.PipelineTask
+	if a.task == "" {
+		a.task = spec.ID.TaskRun
+	}
+	if err := a.layout(); err != nil {
+		return nil, err
+	}
+	box, err := sandbox.Start(ctx, sandbox.Spec{Mounts: a.mounts})
+	if err != nil {
+		return nil, fmt.Errorf("set up the task's filesystem: %w", err)
+	}
+	a.box = box
+	return a, nil
+}
+
+// tektonDirs are the directories Tekton gives every task under /tekton.
+var tektonDirs = []string{"results", "steps", "home", "scripts", "run", "creds", "artifacts", "bin", "downward"}
+
+// layout makes the attempt's directories and works out what is mounted where.
+func (a *attempt) layout() error {
+	tekton := filepath.Join(a.dir, "tekton")
+	for _, d := range tektonDirs {
+		if err := os.MkdirAll(filepath.Join(tekton, d), 0o777); err != nil {
+			return err
+		}
+	}
+	// The downward API's ready file: sidecars are awaited by colo itself,
+	// but a step that looks for it finds it.
+	if err := os.WriteFile(filepath.Join(tekton, "downward", "ready"), []byte("READY"), 0o644); err != nil {
+		return err
+	}
+	for i, st := range a.spec.Spec.Steps {
+		status := filepath.Join(tekton, "run", strconv.Itoa(i), "status")
+		for _, d := range []string{"results", "artifacts"} {
+			if err := os.MkdirAll(filepath.Join(status, d), 0o777); err != nil {
+				return err
+			}
+		}
+		rel := filepath.Join("..", "run", strconv.Itoa(i), "status")
+		for _, link := range []string{stepContainerName(st.Name, i), strconv.Itoa(i)} {
+			if err := os.Symlink(rel, filepath.Join(tekton, "steps", link)); err != nil && !errors.Is(err, os.ErrExist) {
+				return err
+			}
+		}
+	}
+	if err := shims(filepath.Join(tekton, "bin")); err != nil {
+		return err
+	}
+	wsRoot := filepath.Join(a.dir, "workspace")
+	if err := os.MkdirAll(wsRoot, 0o777); err != nil {
+		return err
+	}
+	a.mounts = append(a.mounts,
+		sandbox.Mount{Source: wsRoot, Target: "/workspace"},
+		sandbox.Mount{Source: tekton, Target: "/tekton"},
+	)
+
+	// Volumes: the task's own and the pod template's.
+	vols := append([]corev1.Volume{}, a.spec.Spec.Volumes...)
+	if a.spec.PodTemplate != nil {
+		vols = append(vols, a.spec.PodTemplate.Volumes...)
+	}
+	for _, v := range vols {
+		d, err := a.volume(v)
+		if err != nil {
+			return withReason("CreateContainerConfigError", fmt.Errorf("volume %q: %w", v.Name, err))
+		}
+		a.vols[v.Name] = d
+	}
+	for _, ws := range a.spec.Workspaces {
+		if ws.Binding == nil {
+			continue
+		}
+		d, err := a.workspace(ws)
+		if err != nil {
+			return withReason("CreateContainerConfigError", fmt.Errorf("workspace %q: %w", ws.Name, err))
+		}
+		a.wsDir[ws.Name] = d
+		if !isolated(a.spec.Spec, ws.Name) {
+			a.mounts = append(a.mounts, sandbox.Mount{Source: d, Target: ws.MountPath, ReadOnly: ws.ReadOnly})
+		}
+	}
+	// Every process of the attempt shares one mount namespace, so the
+	// mounts of each step and sidecar are made for all of them.
+	seen := map[string]bool{}
+	for _, m := range a.mounts {
+		seen[filepath.Clean(m.Target)] = true
+	}
+	var procs []engine.Process
+	for _, st := range a.spec.Spec.Steps {
+		procs = append(procs, engine.Process{VolumeMounts: st.VolumeMounts, Workspaces: st.Workspaces})
+	}
+	procs = append(procs, a.spec.Sidecars...)
+	for _, p := range procs {
+		ms, err := a.processMounts(p)
+		if err != nil {
+			return withReason("CreateContainerConfigError", err)
+		}
+		for _, m := range ms {
+			if !seen[filepath.Clean(m.Target)] {
+				seen[filepath.Clean(m.Target)] = true
+				a.mounts = append(a.mounts, m)
+			}
+		}
+	}
+	sortMounts(a.mounts)
+	return nil
+}
+
+// isolated reports whether a workspace is named by some step or sidecar,
+// which makes it visible to those alone.
+func isolated(ts *v1.TaskSpec, name string) bool {
+	for _, s := range ts.Steps {
+		for _, w := range s.Workspaces {
+			if w.Name == name {
+				return true
+			}
+		}
+	}
+	for _, s := range ts.Sidecars {
+		for _, w := range s.Workspaces {
+			if w.Name == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// processMounts is what one step or sidecar needs beyond the attempt's
+// own mounts: its volumeMounts and its isolated workspaces.
+func (a *attempt) processMounts(p engine.Process) ([]sandbox.Mount, error) {
+	var ms []sandbox.Mount
+	for _, vm := range p.VolumeMounts {
+		d, ok := a.vols[vm.Name]
+		if !ok {
+			// A mount of a workspace's volume by name.
+			if wd, ok := a.wsDir[vm.Name]; ok {
+				d = wd
+			} else {
+				return nil, fmt.Errorf("volumeMount %q names no volume", vm.Name)
+			}
+		}
+		if vm.SubPath != "" {
+			d = filepath.Join(d, vm.SubPath)
+			if err := os.MkdirAll(d, 0o777); err != nil {
+				return nil, err
+			}
+		}
+		ms = append(ms, sandbox.Mount{Source: d, Target: vm.MountPath, ReadOnly: vm.ReadOnly})
+	}
+	for _, w := range p.Workspaces {
+		d, ok := a.wsDir[w.Name]
+		if !ok {
+			continue
+		}
+		target := w.MountPath
+		if target == "" {
+			for _, ws := range a.spec.Workspaces {
+				if ws.Name == w.Name {
+					target = ws.MountPath
+				}
+			}
+		}
+		ro := false
+		for _, ws := range a.spec.Workspaces {
+			if ws.Name == w.Name {
+				ro = ws.ReadOnly
+			}
+		}
+		ms = append(ms, sandbox.Mount{Source: d, Target: target, ReadOnly: ro})
+	}
+	sortMounts(ms)
+	return ms, nil
+}
+
+func sortMounts(ms []sandbox.Mount) {
+	sort.SliceStable(ms, func(i, j int) bool {
+		return strings.Count(filepath.Clean(ms[i].Target), "/") < strings.Count(filepath.Clean(ms[j].Target), "/")
+	})
+}
+
+// hostPath maps a path as a process sees it to the host path behind it.
+func (a *attempt) hostPath(p string) string {
+	p = filepath.Clean(p)
+	best, bestLen := p, -1
+	for _, m := range a.mounts {
+		t := filepath.Clean(m.Target)
+		if (p == t || strings.HasPrefix(p, t+"/")) && len(t) >= bestLen {
+			best, bestLen = filepath.Join(m.Source, strings.TrimPrefix(p, t)), len(t)
+		}
+	}
+	return best
+}
+
+func stepContainerName(name string, i int) string {
+	if name == "" {
+		return "step-unnamed-" + strconv.Itoa(i)
+	}
+	return "step-" + name
+}
+
+// startSidecars starts the attempt's sidecars and reports when all are
+// ready (at once when there are none).
+func (a *attempt) startSidecars() {
+	if len(a.spec.Sidecars) == 0 {
+		a.r.send(engine.SidecarsReady{Attempt: a.spec.ID, At: time.Now()})
+		return
+	}
+	var ready sync.WaitGroup
+	failed := make(chan error, len(a.spec.Sidecars))
+	for _, sc := range a.spec.Sidecars {
+		run, err := a.start(sc, -1, nil)
+		if err != nil {
+			a.r.send(engine.AttemptFailed{Attempt: a.spec.ID, Reason: "SidecarFailed", Message: fmt.Sprintf("sidecar %q: %v", sc.Name, err), At: time.Now()})
+			return
+		}
+		a.mu.Lock()
+		a.sidecars = append(a.sidecars, run)
+		a.mu.Unlock()
+		ready.Add(1)
+		go func(sc engine.Process, run *running) {
+			defer ready.Done()
+			if err := a.awaitReady(sc, run); err != nil {
+				failed <- fmt.Errorf("sidecar %q: %w", sc.Name, err)
+			}
+		}(sc, run)
+	}
+	a.r.wg.Add(1)
+	go func() {
+		defer a.r.wg.Done()
+		ready.Wait()
+		select {
+		case err := <-failed:
+			a.r.send(engine.AttemptFailed{Attempt: a.spec.ID, Reason: "SidecarFailed", Message: err.Error(), At: time.Now()})
+		default:
+			a.r.send(engine.SidecarsReady{Attempt: a.spec.ID, At: time.Now()})
+		}
+	}()
+}
+
+// startStep runs one step and reports StepFinished when it ends.
+func (a *attempt) startStep(i int, p engine.Process) {
+	started := time.Now()
+	a.mu.Lock()
+	stopped := a.stopped
+	a.mu.Unlock()
+	if stopped {
+		a.r.send(engine.StepFinished{Attempt: a.spec.ID, Step: i, ExitCode: -1, Reason: "Cancelled", StartedAt: started, At: time.Now()})
+		return
+	}
+	var stdoutFile, stderrFile string
+	if p.StdoutPath != "" {
+		stdoutFile = a.hostPath(p.StdoutPath)
+	}
+	if p.StderrPath != "" {
+		stderrFile = a.hostPath(p.StderrPath)
+	}
+	run, err := a.start(p, i, &outputs{stdout: stdoutFile, stderr: stderrFile})
+	if err != nil {
+		a.r.send(engine.StepFinished{Attempt: a.spec.ID, Step: i, ExitCode: -1, Reason: "StartFailed", Message: err.Error(), StartedAt: started, At: time.Now()})
+		return
+	}
+	a.mu.Lock()
+	a.step = run
+	a.mu.Unlock()
+
+	a.r.wg.Add(1)
+	go func() {
+		defer a.r.wg.Done()
+		var timeout <-chan time.Time
+		if p.Timeout > 0 {
+			t := time.NewTimer(p.Timeout)
+			defer t.Stop()
+			timeout = t.C
+		}
+		reason := ""
+		select {
+		case <-run.done:
+		case <-timeout:
+			reason = "TimeoutExceeded"
+			terminate(run)
+		}
+		<-run.done
+		code, werr := run.code, run.err
+		a.mu.Lock()
+		if a.stopped && reason == "" {
+			reason = "Cancelled"
+		}
+		a.mu.Unlock()
+		msg := ""
+		if werr != nil {
+			msg = werr.Error()
+		}
+		ev := engine.StepFinished{
+			Attempt:     a.spec.ID,
+			Step:        i,
+			ExitCode:    code,
+			Reason:      reason,
+			Message:     msg,
+			StartedAt:   started,
+			At:          time.Now(),
+			Results:     readDir(filepath.Join(a.dir, "tekton", "run", strconv.Itoa(i), "status", "results")),
+			TaskResults: readDir(filepath.Join(a.dir, "tekton", "results")),
+		}
+		if b, err := os.ReadFile(filepath.Join(a.dir, "tekton", "run", strconv.Itoa(i), "status", "artifacts", "provenance.json")); err == nil {
+			ev.Artifacts = b
+		}
+		_ = os.WriteFile(filepath.Join(a.dir, "tekton", "run", strconv.Itoa(i), "status", "exitCode"), []byte(strconv.Itoa(code)), 0o644)
+		a.r.send(ev)
+	}()
+}
+
+// stepDone is called by the run loop when a step's finish was observed.
+func (a *attempt) stepDone(int) {
+	a.mu.Lock()
+	a.step = nil
+	a.mu.Unlock()
+}
+
+// stop terminates the running step and the sidecars.
+func (a *attempt) stop() {
+	a.mu.Lock()
+	a.stopped = true
+	procs := append([]*running{}, a.sidecars...)
+	if a.step != nil {
+		procs = append(procs, a.step)
+	}
+	a.mu.Unlock()
+	for _, p := range procs {
+		go terminate(p)
+	}
+}
+
+// close stops the sidecars and tears the sandbox down.
+func (a *attempt) close() {
+	a.mu.Lock()
+	side := append([]*running{}, a.sidecars...)
+	a.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, p := range side {
+		wg.Add(1)
+		go func(p *running) { defer wg.Done(); terminate(p) }(p)
+	}
+	wg.Wait()
+	if a.box != nil {
+		_ = a.box.Close()
+	}
+}
+
+// terminate sends SIGTERM, then SIGKILL after the grace period.
+func terminate(p *running) {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = p.proc.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(gracePeriod):
+		_ = p.proc.Signal(syscall.SIGKILL)
+		<-p.done
+	}
+}
+
+// readDir reads every regular file of dir as name -> contents.
+func readDir(dir string) map[string]string {
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) == 0 {
+		return nil
+	}
+	out := map[string]string{}
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			continue
+		}
+		out[e.Name()] = string(b)
+	}
+	return out
+}
+
+// outputs are files a step's stdout and stderr are also written to.
+type outputs struct{ stdout, stderr string }
+
+// start starts a step (i >= 0) or sidecar (i < 0) in the attempt's sandbox.
+func (a *attempt) start(p engine.Process, i int, outs *outputs) (*running, error) {
+	argv, err := a.argv(p, i)
+	if err != nil {
+		return nil, err
+	}
+	env, err := a.env(p)
+	if err != nil {
+		return nil, withReason("CreateContainerConfigError", err)
+	}
+	label := strings.TrimPrefix(strings.TrimPrefix(p.Name, "step-"), "sidecar-")
+	if strings.HasPrefix(p.Name, "sidecar-") {
+		label = p.Name
+	}
+	logw, err := a.r.opts.Store.StepLog(a.spec.ID.TaskRun, a.spec.ID.Retry, p.Name)
+	if err != nil {
+		return nil, err
+	}
+	var sinks [2][]io.Writer
+	if outs != nil {
+		for k, path := range []string{outs.stdout, outs.stderr} {
+			if path == "" {
+				continue
+			}
+			if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
+				return nil, err
+			}
+			f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o666)
+			if err != nil {
+				return nil, err
+			}
+			sinks[k] = append(sinks[k], f)
+		}
+	}
+	stdoutR, stdoutW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	stderrR, stderrW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd := sandbox.Cmd{
+		Path:     argv[0],
+		Args:     argv,
+		Env:      env,
+		Dir:      p.WorkingDir,
+		Stdout:   stdoutW,
+		Stderr:   stderrW,
+		MkdirDir: p.WorkingDir != "",
+	}
+	if sc := p.SecurityContext; sc != nil && os.Geteuid() == 0 {
+		if sc.RunAsUser != nil {
+			uid := int(*sc.RunAsUser)
+			cmd.UID = &uid
+			gid := 0
+			if sc.RunAsGroup != nil {
+				gid = int(*sc.RunAsGroup)
+			}
+			cmd.GID = &gid
+		}
+	}
+	proc, err := a.box.Start(cmd)
+	stdoutW.Close()
+	stderrW.Close()
+	if err != nil {
+		stdoutR.Close()
+		stderrR.Close()
+		logw.Close()
+		return nil, err
+	}
+	run := &running{proc: proc, done: make(chan struct{})}
+	var copying sync.WaitGroup
+	var logMu sync.Mutex
+	for k, rd := range []*os.File{stdoutR, stderrR} {
+		copying.Add(1)
+		go func(rd *os.File, extra []io.Writer) {
+			defer copying.Done()
+			defer rd.Close()
+			br := bufio.NewReaderSize(rd, 64*1024)
+			for {
+				line, err := br.ReadString('\n')
+				if len(line) > 0 {
+					for _, w := range extra {
+						_, _ = io.WriteString(w, line)
+					}
+					logMu.Lock()
+					_, _ = io.WriteString(logw, line)
+					logMu.Unlock()
+					if a.r.opts.Sink != nil {
+						a.r.opts.Sink.Line(a.task, label, strings.TrimRight(line, "\n"))
+					}
+				}
+				if err != nil {
+					break
+				}
+			}
+			for _, w := range extra {
+				if c, ok := w.(io.Closer); ok {
+					c.Close()
+				}
+			}
+		}(rd, sinks[k])
+	}
+	go func() {
+		exit, err := proc.Wait()
+		run.code, run.err = exit.Code, err
+		copying.Wait()
+		logw.Close()
+		close(run.done)
+	}()
+	return run, nil
+}

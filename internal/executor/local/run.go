@@ -1,0 +1,183 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/colo-ci/colo/internal/engine"
+	v1 "github.com/colo-ci/colo/pkg/apis/pipeline/v1"
+)
+
+// gracePeriod is how long a stopped step has between SIGTERM and SIGKILL,
+// as a Pod's terminationGracePeriodSeconds would give it.
+const gracePeriod = 2 * time.Second
+
+// Run drives eng until the run finishes and returns its final status.
+// A value received on opts.Cancel is passed to the engine as a cancel
+// request (CancelledRunFinally for a graceful stop, Cancelled to stop
+// everything now). Run returns an error only when the executor itself
+// could not go on; a failed run is a status, not an error. When Run
+// returns, no process it started is left running.
+func Run(ctx context.Context, eng *engine.Engine, opts Options) (engine.Status, error) {
+	r := &runner{
+		eng:      eng,
+		opts:     opts,
+		events:   make(chan engine.Event, 64),
+		attempts: map[engine.AttemptID]*attempt{},
+		log:      slog.Default(),
+	}
+	return r.loop(ctx)
+}
+
+type runner struct {
+	eng      *engine.Engine
+	opts     Options
+	events   chan engine.Event
+	attempts map[engine.AttemptID]*attempt
+	wg       sync.WaitGroup
+	log      *slog.Logger
+}
+
+func (r *runner) loop(ctx context.Context) (engine.Status, error) {
+	defer r.closeAll()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		plan := r.eng.Next(time.Now())
+		for _, a := range plan.Actions {
+			r.do(ctx, a)
+		}
+		st := r.eng.Status()
+		if err := r.opts.Store.WriteStatus(st); err != nil {
+			return st, fmt.Errorf("write status: %w", err)
+		}
+		if r.opts.Sink != nil {
+			r.opts.Sink.Status(st)
+		}
+		if plan.Done {
+			return st, nil
+		}
+		var wake <-chan time.Time
+		if !plan.WakeAt.IsZero() {
+			d := time.Until(plan.WakeAt)
+			if d < 0 {
+				d = 0
+			}
+			if !timer.Stop() {
+				select {
+				case <-timer.C:
+				default:
+				}
+			}
+			timer.Reset(d)
+			wake = timer.C
+		}
+		select {
+		case ev := <-r.events:
+			r.observe(ev)
+			// Take every event already waiting before asking for a plan.
+			for more := true; more; {
+				select {
+				case ev := <-r.events:
+					r.observe(ev)
+				default:
+					more = false
+				}
+			}
+		case mode := <-r.opts.Cancel:
+			r.eng.Observe(engine.CancelRequested{Mode: mode, At: time.Now()})
+		case <-wake:
+		case <-ctx.Done():
+			// The caller gave up: stop everything now, then let the
+			// engine record it.
+			r.eng.Observe(engine.CancelRequested{Mode: v1.PipelineRunSpecStatusCancelled, At: time.Now()})
+			ctx = context.WithoutCancel(ctx)
+		}
+	}
+}
+
+func (r *runner) observe(ev engine.Event) {
+	if sf, ok := ev.(engine.StepFinished); ok {
+		if a := r.attempts[sf.Attempt]; a != nil {
+			a.stepDone(sf.Step)
+		}
+	}
+	r.eng.Observe(ev)
+}
+
+func (r *runner) do(ctx context.Context, a engine.Action) {
+	switch a := a.(type) {
+	case engine.StartAttempt:
+		at, err := newAttempt(ctx, r, a)
+		if err != nil {
+			r.log.Debug("attempt set-up failed", "taskRun", a.ID.TaskRun, "err", err)
+			r.send(engine.AttemptFailed{Attempt: a.ID, Reason: reasonOf(err), Message: err.Error(), At: time.Now()})
+			return
+		}
+		r.attempts[a.ID] = at
+		at.startSidecars()
+	case engine.StartStep:
+		at := r.attempts[a.Attempt]
+		if at == nil {
+			r.send(engine.StepFinished{Attempt: a.Attempt, Step: a.Step, ExitCode: -1, Reason: "StartFailed", Message: "attempt was not set up", At: time.Now()})
+			return
+		}
+		at.startStep(a.Step, a.Process)
+	case engine.StopAttempt:
+		if at := r.attempts[a.Attempt]; at != nil {
+			at.stop()
+		}
+	case engine.EndAttempt:
+		if at := r.attempts[a.Attempt]; at != nil {
+			at.close()
+			delete(r.attempts, a.Attempt)
+		}
+	case engine.Finish:
+	}
+}
+
+// send delivers an event from any goroutine.
+func (r *runner) send(ev engine.Event) {
+	r.events <- ev
+}
+
+func (r *runner) closeAll() {
+	for id, at := range r.attempts {
+		at.stop()
+		at.close()
+		delete(r.attempts, id)
+	}
+	// Drain events of goroutines still finishing so none blocks.
+	done := make(chan struct{})
+	go func() { r.wg.Wait(); close(done) }()
+	for {
+		select {
+		case <-r.events:
+		case <-done:
+			return
+		}
+	}
+}
+
+// reasonedError carries an upstream TaskRun reason with an error.
+type reasonedError struct {
+	reason string
+	err    error
+}
+
+func (e *reasonedError) Error() string { return e.err.Error() }
+func (e *reasonedError) Unwrap() error { return e.err }
+
+func withReason(reason string, err error) error { return &reasonedError{reason: reason, err: err} }
+
+func reasonOf(err error) string {
+	var re *reasonedError
+	if errors.As(err, &re) {
+		return re.reason
+	}
+	return "CreateContainerConfigError"
+}

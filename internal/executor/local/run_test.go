@@ -1,0 +1,324 @@
+package local_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/colo-ci/colo/internal/engine"
+	"github.com/colo-ci/colo/internal/executor/local"
+	"github.com/colo-ci/colo/internal/load"
+	"github.com/colo-ci/colo/internal/runstore"
+	"github.com/colo-ci/colo/internal/sandbox"
+	v1 "github.com/colo-ci/colo/pkg/apis/pipeline/v1"
+)
+
+// TestMain lets the test binary act as the sandbox supervisor, as the colo
+// binary does.
+func TestMain(m *testing.M) {
+	if sandbox.IsSupervisor(os.Args) {
+		os.Exit(sandbox.Main())
+	}
+	os.Exit(m.Run())
+}
+
+// lines collects what a run prints.
+type lines struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (l *lines) Line(task, step, line string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.got = append(l.got, fmt.Sprintf("[%s : %s] %s", task, step, line))
+}
+
+func (l *lines) Status(engine.Status) {}
+
+func (l *lines) all() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string{}, l.got...)
+}
+
+// run loads yaml, runs its only run to the end and returns its status and
+// printed lines.
+func run(t *testing.T, yaml string, cancel <-chan v1.PipelineRunSpecStatus) (engine.Status, []string, string) {
+	t.Helper()
+	set, err := load.Bytes("test.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	var eng *engine.Engine
+	var doc runstore.Document
+	switch {
+	case len(set.PipelineRuns) == 1:
+		eng, err = engine.NewPipelineRun(set.PipelineRuns[0], set, engine.Options{})
+		doc = runstore.Document{PipelineRun: set.PipelineRuns[0]}
+	case len(set.TaskRuns) == 1:
+		eng, err = engine.NewTaskRun(set.TaskRuns[0], set, engine.Options{})
+		doc = runstore.Document{TaskRun: set.TaskRuns[0]}
+	default:
+		t.Fatalf("want one run in the fixture")
+	}
+	if err != nil {
+		t.Fatalf("engine: %v", err)
+	}
+	root := runstore.DefaultRoot(t.TempDir())
+	store, err := root.Create(doc)
+	if err != nil {
+		t.Fatalf("store: %v", err)
+	}
+	defer store.Close()
+	out := &lines{}
+	ctx, stop := context.WithTimeout(context.Background(), time.Minute)
+	defer stop()
+	st, err := local.Run(ctx, eng, local.Options{Objects: set, Store: store, Sink: out, Namespace: "default", Cancel: cancel})
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	return st, out.all(), store.Dir()
+}
+
+func condition(st engine.Status) v1.Condition {
+	var c *v1.Condition
+	if st.PipelineRun != nil {
+		c = st.PipelineRun.GetCondition()
+	} else if st.TaskRun != nil {
+		c = st.TaskRun.GetCondition()
+	}
+	if c == nil {
+		return v1.Condition{}
+	}
+	return v1.Condition{Type: c.Type, Status: c.Status, Reason: c.Reason}
+}
+
+func TestTaskRunStepsSeeTektonPaths(t *testing.T) {
+	st, out, _ := run(t, `
+apiVersion: tekton.dev/v1
+kind: TaskRun
+metadata:
+  name: paths
+spec:
+  params:
+    - name: who
+      value: colo
+  taskSpec:
+    params:
+      - name: who
+    results:
+      - name: greeting
+    steps:
+      - name: write
+        image: alpine
+        workingDir: /a/path/too/far
+        script: |
+          [ "$PWD" = /a/path/too/far ]
+          printf 'hello %s' "$(params.who)" > $(results.greeting.path)
+          echo wrote
+      - name: read
+        image: bash
+        script: |
+          #!/usr/bin/env bash
+          [[ -d /workspace && -d /tekton/home ]]
+          echo "saw $(cat /tekton/results/greeting)"
+`, nil)
+	if diff := cmp.Diff(v1.Condition{Type: "Succeeded", Status: corev1.ConditionTrue, Reason: "Succeeded"}, condition(st)); diff != "" {
+		t.Fatalf("condition (-want +got):\n%s\nlogs: %q", diff, out)
+	}
+	want := []string{"[paths : write] wrote", "[paths : read] saw hello colo"}
+	if diff := cmp.Diff(want, out); diff != "" {
+		t.Errorf("logs (-want +got):\n%s", diff)
+	}
+	var got []v1.TaskRunResult
+	got = st.TaskRun.Results
+	if diff := cmp.Diff([]v1.TaskRunResult{{Name: "greeting", Type: "string", Value: v1.NewString("hello colo")}}, got); diff != "" {
+		t.Errorf("results (-want +got):\n%s", diff)
+	}
+}
+
+const isolationPipeline = `
+apiVersion: tekton.dev/v1
+kind: PipelineRun
+metadata:
+  name: iso
+spec:
+  workspaces:
+    - name: ws
+      emptyDir: {}
+  pipelineSpec:
+    workspaces:
+      - name: ws
+    tasks:
+      - name: write
+        workspaces:
+          - name: ws
+        taskSpec:
+          workspaces:
+            - name: ws
+          steps:
+            - image: alpine
+              script: |
+                ls /workspace/ws
+                cat /proc/sys/kernel/random/uuid > /workspace/ws/mine
+                sleep 0.3
+      - name: check
+        runAfter: [write]
+        workspaces:
+          - name: ws
+        taskSpec:
+          workspaces:
+            - name: ws
+          steps:
+            - image: alpine
+              script: |
+                cat /workspace/ws/mine
+`
+
+func TestConcurrentRunsDoNotShareWorkspaces(t *testing.T) {
+	var wg sync.WaitGroup
+	outs := make([][]string, 2)
+	conds := make([]v1.Condition, 2)
+	for i := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st, out, _ := run(t, isolationPipeline, nil)
+			outs[i], conds[i] = out, condition(st)
+		}()
+	}
+	wg.Wait()
+	for i := range 2 {
+		if conds[i].Status != corev1.ConditionTrue {
+			t.Fatalf("run %d: %+v, logs %q", i, conds[i], outs[i])
+		}
+		// The write task's ls saw an empty workspace: nothing of the
+		// other run.
+		for _, l := range outs[i] {
+			if strings.HasPrefix(l, "[write") {
+				t.Errorf("run %d saw files in its fresh workspace: %q", i, l)
+			}
+		}
+	}
+	if outs[0][len(outs[0])-1] == outs[1][len(outs[1])-1] {
+		t.Errorf("both runs read the same file: %q", outs[0])
+	}
+}
+
+func TestGracefulCancelStopsStepAndRunsFinally(t *testing.T) {
+	cancel := make(chan v1.PipelineRunSpecStatus, 1)
+	go func() {
+		time.Sleep(500 * time.Millisecond)
+		cancel <- v1.PipelineRunSpecStatusCancelledRunFinally
+	}()
+	marker := fmt.Sprintf("sleep 1000.%d", time.Now().UnixNano()%100000)
+	start := time.Now()
+	st, out, _ := run(t, `
+apiVersion: tekton.dev/v1
+kind: PipelineRun
+metadata:
+  name: cancel
+spec:
+  pipelineSpec:
+    tasks:
+      - name: long
+        taskSpec:
+          steps:
+            - image: alpine
+              script: |
+                `+marker+`
+    finally:
+      - name: cleanup
+        taskSpec:
+          steps:
+            - image: alpine
+              script: echo cleaned up
+`, cancel)
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("cancel took %v", took)
+	}
+	if got := condition(st); got.Status != corev1.ConditionFalse || got.Reason != "Cancelled" {
+		t.Errorf("condition = %+v, want False Cancelled", got)
+	}
+	if diff := cmp.Diff([]string{"[cleanup : unnamed-0] cleaned up"}, out); diff != "" {
+		t.Errorf("logs (-want +got):\n%s", diff)
+	}
+	if ps, _ := exec.Command("pgrep", "-f", marker).Output(); len(ps) > 0 {
+		t.Errorf("step process outlived the run: pids %s", ps)
+	}
+}
+
+func TestSecretsReachEnvAndVolumes(t *testing.T) {
+	st, out, _ := run(t, `
+apiVersion: v1
+kind: Secret
+metadata:
+  name: creds
+stringData:
+  user: admin
+  token: s3cr3t
+---
+apiVersion: tekton.dev/v1
+kind: TaskRun
+metadata:
+  name: secrets
+spec:
+  taskSpec:
+    volumes:
+      - name: creds
+        secret:
+          secretName: creds
+    steps:
+      - image: alpine
+        env:
+          - name: USER_NAME
+            valueFrom:
+              secretKeyRef:
+                name: creds
+                key: user
+        volumeMounts:
+          - name: creds
+            mountPath: /etc/creds
+        script: |
+          echo "$USER_NAME $(cat /etc/creds/token)"
+`, nil)
+	if got := condition(st); got.Status != corev1.ConditionTrue {
+		t.Fatalf("condition = %+v; logs %q", got, out)
+	}
+	if diff := cmp.Diff([]string{"[secrets : unnamed-0] admin s3cr3t"}, out); diff != "" {
+		t.Errorf("logs (-want +got):\n%s", diff)
+	}
+}
+
+func TestStepLogsAreKept(t *testing.T) {
+	_, _, dir := run(t, `
+apiVersion: tekton.dev/v1
+kind: TaskRun
+metadata:
+  name: logs
+spec:
+  taskSpec:
+    steps:
+      - name: say
+        image: alpine
+        script: echo one; echo two >&2
+`, nil)
+	b, err := os.ReadFile(filepath.Join(dir, "logs", "logs", "0", "step-say.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 2 {
+		t.Errorf("log = %q, want both lines", b)
+	}
+}
