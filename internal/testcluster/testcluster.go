@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -258,6 +261,38 @@ func (c *Cluster) WaitForPod(ctx context.Context, ns, name string) (*corev1.Pod,
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// PushImage pushes img to the cluster's registry as repoTag (e.g.
+// "e2e/tool:v1") and returns the reference a Pod uses to run it.
+func (c *Cluster) PushImage(t testing.TB, repoTag string, img v1.Image) string {
+	t.Helper()
+	if c.Registry == "" {
+		t.Fatal("the cluster has no registry")
+	}
+	ref, err := name.ParseReference(c.Registry+"/"+repoTag, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(ref, img, remote.WithContext(t.Context())); err != nil {
+		t.Fatalf("pushing %s: %v", ref, err)
+	}
+	return cluster.InClusterRegistry + "/" + repoTag
+}
+
+// Image returns an image from the cluster's registry, e.g.
+// "library/busybox:latest", to build a test image on.
+func (c *Cluster) Image(t testing.TB, repoTag string) v1.Image {
+	t.Helper()
+	ref, err := name.ParseReference(c.Registry+"/"+repoTag, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := remote.Image(ref, remote.WithContext(t.Context()))
+	if err != nil {
+		t.Fatalf("pulling %s: %v", ref, err)
+	}
+	return img
 }
 
 // sanitizeLabel makes a test name a valid label value.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -93,5 +94,52 @@ func TestPodWithInitContainerAndSharedEmptyDir(t *testing.T) {
 	}
 	if err := c.Client.CoreV1().Pods(ns).Delete(ctx, pod.Name, metav1.DeleteOptions{}); err != nil {
 		t.Errorf("deleting the pod: %v", err)
+	}
+}
+
+// TestPodFromPushedImage pushes an image built in the test and runs it
+// from the cluster's registry.
+func TestPodFromPushedImage(t *testing.T) {
+	c := testcluster.Start(t)
+	ns := c.Namespace(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	base := c.Image(t, "library/busybox:latest")
+	cfg, err := base.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = cfg.DeepCopy()
+	cfg.Config.Cmd = []string{"echo", "hello from " + ns}
+	img, err := mutate.ConfigFile(base, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := c.PushImage(t, "e2e/echo:"+ns, img)
+
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "pushed"},
+		Spec: corev1.PodSpec{
+			RestartPolicy: corev1.RestartPolicyNever,
+			Containers:    []corev1.Container{{Name: "echo", Image: ref}},
+		},
+	}
+	if _, err := c.Client.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.WaitForPod(ctx, ns, pod.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status.Phase != corev1.PodSucceeded {
+		t.Fatalf("pod phase = %s, want Succeeded", got.Status.Phase)
+	}
+	logs, err := c.Client.CoreV1().Pods(ns).GetLogs(pod.Name, &corev1.PodLogOptions{Container: "echo"}).DoRaw(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff("hello from "+ns+"\n", string(logs)); diff != "" {
+		t.Errorf("logs (-want +got):\n%s", diff)
 	}
 }

@@ -205,10 +205,20 @@ func (b Binaries) build(ctx context.Context, root, gomod string, pkgs, names []s
 	args = append(args, pkgs...)
 	start := time.Now()
 	b.Log.Info("building (this takes minutes on a cold cache)", "binaries", strings.Join(names, ","))
-	cmd := b.goCmd(ctx, modDir, args...)
-	cmd.Env = append(cmd.Env, "CGO_ENABLED=0")
-	if err := b.run(cmd); err != nil {
-		return fmt.Errorf("building %s: %w", strings.Join(names, ", "), err)
+	// One retry: a long build on a busy machine can die of a transient
+	// resource shortage (no thread could be created), and the second try
+	// starts from what the build cache already holds.
+	for try := 1; ; try++ {
+		cmd := b.goCmd(ctx, modDir, args...)
+		cmd.Env = append(cmd.Env, "CGO_ENABLED=0")
+		err := b.run(cmd)
+		if err == nil {
+			break
+		}
+		if try == 2 || ctx.Err() != nil {
+			return fmt.Errorf("building %s: %w", strings.Join(names, ", "), err)
+		}
+		b.Log.Warn("build failed; trying once more", "binaries", strings.Join(names, ","), "err", err)
 	}
 	for i, n := range names {
 		src := filepath.Join(tmpDir, n)

@@ -32,6 +32,10 @@ const (
 	etcdPeerPort   = 2380
 )
 
+// InClusterRegistry is the address under which the node pulls from the
+// cluster's registry: push to State.Registry, run 127.0.0.1:5000/NAME.
+const InClusterRegistry = "127.0.0.1:5000"
+
 // DefaultStateDir is where the cluster keeps its state unless told otherwise:
 // $COLO_CLUSTER_DIR, else ${XDG_STATE_HOME:-$HOME/.local/state}/colo/cluster.
 func DefaultStateDir() (string, error) {
