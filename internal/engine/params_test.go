@@ -418,6 +418,145 @@ spec:
 `,
 		reason: ReasonPipelineValidationFailed,
 	}, {
+		name: "an optional pipeline workspace given to a required task workspace",
+		doc: `
+kind: Task
+metadata: {name: needs-w}
+spec:
+  workspaces: [{name: w}]
+  steps: [{name: s, image: x}]
+---
+kind: PipelineRun
+metadata: {name: pr}
+spec:
+  pipelineSpec:
+    workspaces: [{name: pw, optional: true}]
+    tasks: [{name: t, taskRef: {name: needs-w}, workspaces: [{name: w, workspace: pw}]}]
+`,
+		reason: ReasonRequiredWorkspaceMarkedOptional,
+	}, {
+		name: "a task workspace bound to a workspace the pipeline lacks",
+		doc: `
+kind: PipelineRun
+metadata: {name: pr}
+spec:
+  pipelineSpec:
+    tasks: [{name: t, workspaces: [{name: w, workspace: nope}], taskSpec: {workspaces: [{name: w}], steps: [{name: s, image: x}]}}]
+`,
+		reason: ReasonPipelineValidationFailed,
+	}, {
+		name: "a referenced Task's required workspace left unbound",
+		doc: `
+kind: Task
+metadata: {name: needs-w}
+spec:
+  workspaces: [{name: w}]
+  steps: [{name: s, image: x}]
+---
+kind: PipelineRun
+metadata: {name: pr}
+spec:
+  pipelineSpec:
+    tasks: [{name: t, taskRef: {name: needs-w}}]
+`,
+		reason: ReasonPipelineValidationFailed,
+	}, {
+		name: "a finally task with runAfter",
+		doc: `
+kind: PipelineRun
+metadata: {name: pr}
+spec:
+  pipelineSpec:
+    tasks: [{name: a, taskSpec: {steps: [{name: s, image: x}]}}]
+    finally: [{name: f, runAfter: [a], taskSpec: {steps: [{name: s, image: x}]}}]
+`,
+		reason: ReasonPipelineInvalidGraph,
+	}, {
+		name: "a finally task using another finally task's result",
+		doc: `
+kind: PipelineRun
+metadata: {name: pr}
+spec:
+  pipelineSpec:
+    tasks: [{name: a, taskSpec: {steps: [{name: s, image: x}]}}]
+    finally:
+    - {name: f, taskSpec: {results: [{name: r}], steps: [{name: s, image: x}]}}
+    - {name: g, params: [{name: p, value: $(tasks.f.results.r)}], taskSpec: {params: [{name: p}], steps: [{name: s, image: x}]}}
+`,
+		reason: ReasonInvalidTaskResultReference,
+	}, {
+		name: "finally without tasks",
+		doc: `
+kind: PipelineRun
+metadata: {name: pr}
+spec:
+  pipelineSpec:
+    finally: [{name: f, taskSpec: {steps: [{name: s, image: x}]}}]
+`,
+		reason: ReasonPipelineValidationFailed,
+	}, {
+		name: "a task with both taskRef and taskSpec",
+		doc: `
+kind: PipelineRun
+metadata: {name: pr}
+spec:
+  pipelineSpec:
+    tasks: [{name: a, taskRef: {name: x}, taskSpec: {steps: [{name: s, image: x}]}}]
+`,
+		reason: ReasonPipelineValidationFailed,
+	}, {
+		name: "a custom task",
+		doc: `
+kind: PipelineRun
+metadata: {name: pr}
+spec:
+  pipelineSpec:
+    tasks: [{name: a, taskRef: {apiVersion: example.dev/v1, kind: Wait}}]
+`,
+		reason: ReasonCreateRunFailed,
+	}, {
+		name: "a task through a resolver",
+		doc: `
+kind: PipelineRun
+metadata: {name: pr}
+spec:
+  pipelineSpec:
+    tasks: [{name: a, taskRef: {resolver: git}}]
+`,
+		reason: ReasonCouldntGetTask,
+	}, {
+		name: "a pipeline result that is not a task result",
+		doc: `
+kind: PipelineRun
+metadata: {name: pr}
+spec:
+  pipelineSpec:
+    results: [{name: r, value: $(params.x)}]
+    tasks: [{name: a, taskSpec: {steps: [{name: s, image: x}]}}]
+`,
+		reason: ReasonInvalidPipelineResultReference,
+	}, {
+		name: "a pipeline result naming a result the task lacks",
+		doc: `
+kind: PipelineRun
+metadata: {name: pr}
+spec:
+  pipelineSpec:
+    results: [{name: r, value: $(tasks.a.results.nope)}]
+    tasks: [{name: a, taskSpec: {steps: [{name: s, image: x}]}}]
+`,
+		reason: ReasonInvalidPipelineResultReference,
+	}, {
+		name: "a param in both params and matrix",
+		doc: `
+kind: PipelineRun
+metadata: {name: pr}
+spec:
+  pipelineSpec:
+    tasks: [{name: a, params: [{name: p, value: x}], matrix: {params: [{name: p, value: [y]}]}, taskSpec: {params: [{name: p}], steps: [{name: s, image: x}]}}]
+`,
+		reason: ReasonPipelineValidationFailed,
+	}, {
 		name: "a TaskRun missing a param",
 		doc: `
 kind: TaskRun

@@ -1,0 +1,167 @@
+package engine
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"sigs.k8s.io/yaml"
+
+	v1 "github.com/colo-ci/colo/pkg/apis/pipeline/v1"
+)
+
+func TestMergeStepTemplate(t *testing.T) {
+	tests := []struct {
+		name     string
+		template string
+		step     string
+		want     string
+	}{{
+		name:     "no template",
+		step:     `{name: s, image: x}`,
+		want:     `{name: s, image: x}`,
+		template: ``,
+	}, {
+		name:     "the step's scalars and lists win",
+		template: `{image: t, command: [tc], args: [ta], workingDir: /t, imagePullPolicy: Always, envFrom: [{prefix: T}]}`,
+		step:     `{name: s, image: x, args: [sa]}`,
+		want:     `{name: s, image: x, command: [tc], args: [sa], workingDir: /t, imagePullPolicy: Always, envFrom: [{prefix: T}]}`,
+	}, {
+		name:     "env merges by name, the step's entry replacing value and valueFrom",
+		template: `{env: [{name: A, value: t}, {name: B, valueFrom: {secretKeyRef: {name: s, key: k}}}]}`,
+		step:     `{name: s, env: [{name: B, value: s}, {name: C, value: s}]}`,
+		want:     `{name: s, env: [{name: A, value: t}, {name: B, value: s}, {name: C, value: s}]}`,
+	}, {
+		name:     "volumeMounts merge by mountPath",
+		template: `{volumeMounts: [{name: t, mountPath: /a}, {name: t, mountPath: /b}], volumeDevices: [{name: d, devicePath: /dev/x}]}`,
+		step:     `{name: s, volumeMounts: [{name: s, mountPath: /b}]}`,
+		want:     `{name: s, volumeMounts: [{name: t, mountPath: /a}, {name: s, mountPath: /b}], volumeDevices: [{name: d, devicePath: /dev/x}]}`,
+	}, {
+		name:     "resources merge per resource",
+		template: `{computeResources: {requests: {cpu: "1", memory: 1Gi}, limits: {cpu: "2"}}}`,
+		step:     `{name: s, computeResources: {requests: {memory: 2Gi}}}`,
+		want:     `{name: s, computeResources: {requests: {cpu: "1", memory: 2Gi}, limits: {cpu: "2"}}}`,
+	}, {
+		name:     "securityContext merges field by field",
+		template: `{securityContext: {runAsUser: 1, runAsGroup: 2, privileged: false, readOnlyRootFilesystem: true}}`,
+		step:     `{name: s, securityContext: {runAsUser: 3, capabilities: {add: [NET_ADMIN]}, allowPrivilegeEscalation: false, runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}, procMount: Default, seLinuxOptions: {level: l}, windowsOptions: {runAsUserName: u}, appArmorProfile: {type: Unconfined}, privileged: true}}`,
+		want:     `{name: s, securityContext: {runAsUser: 3, runAsGroup: 2, privileged: true, readOnlyRootFilesystem: true, capabilities: {add: [NET_ADMIN]}, allowPrivilegeEscalation: false, runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}, procMount: Default, seLinuxOptions: {level: l}, windowsOptions: {runAsUserName: u}, appArmorProfile: {type: Unconfined}}}`,
+	}, {
+		name:     "a step without securityContext gets the template's",
+		template: `{securityContext: {runAsUser: 1}}`,
+		step:     `{name: s}`,
+		want:     `{name: s, securityContext: {runAsUser: 1}}`,
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var tmpl *v1.StepTemplate
+			if tc.template != "" {
+				tmpl = &v1.StepTemplate{}
+				if err := yaml.Unmarshal([]byte(tc.template), tmpl); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var step, want v1.Step
+			if err := yaml.Unmarshal([]byte(tc.step), &step); err != nil {
+				t.Fatal(err)
+			}
+			if err := yaml.Unmarshal([]byte(tc.want), &want); err != nil {
+				t.Fatal(err)
+			}
+			got := mergeStepTemplate(tmpl, step)
+			if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b resource.Quantity) bool { return a.Cmp(b) == 0 })); diff != "" {
+				t.Errorf("merged step (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestStepActionFields(t *testing.T) {
+	e := newEngine(t, `
+apiVersion: tekton.dev/v1beta1
+kind: StepAction
+metadata: {name: act}
+spec:
+  image: img
+  command: ["$(params.cmd)"]
+  script: ""
+  workingDir: /w/$(params.cmd)
+  params: [{name: cmd, default: run}, {name: secret, default: s1}]
+  env: [{name: PASS, valueFrom: {secretKeyRef: {name: $(params.secret), key: k}}}]
+  volumeMounts: [{name: $(params.secret), mountPath: /secret}]
+  results: [{name: out}]
+---
+apiVersion: tekton.dev/v1
+kind: TaskRun
+metadata: {name: tr}
+spec:
+  taskSpec:
+    steps:
+    - name: s
+      ref: {name: act}
+      workingDir: /replaced
+    - name: t
+      image: x
+      args: ["$(steps.s.results.out)"]
+`, Options{})
+	x := run(t, e, script{"tr/step-s": {results: map[string]string{"out": "o"}}})
+	steps := startedSteps(x)
+	s := steps["tr/step-s"]
+	if diff := cmp.Diff([]string{"run"}, s.Command); diff != "" {
+		t.Errorf("command (-want +got):\n%s", diff)
+	}
+	if s.WorkingDir != "/w/run" || s.Env[0].ValueFrom.SecretKeyRef.Name != "s1" || s.VolumeMounts[0].Name != "s1" {
+		t.Errorf("step = %+v", s)
+	}
+	if diff := cmp.Diff([]string{"o"}, steps["tr/step-t"].Args); diff != "" {
+		t.Errorf("args of t (-want +got):\n%s", diff)
+	}
+}
+
+func TestStepEvents(t *testing.T) {
+	tests := []struct {
+		name string
+		step step
+		want trSummary
+	}{{
+		name: "a step that could not start",
+		step: step{reason: "StartFailed", exit: -1, message: "exec: no such file"},
+		want: trSummary{
+			Status: "False", Reason: "StepFailed", Message: `"step-a" exited with code 1: exec: no such file`,
+			Steps: []stepSummary{{Name: "a", ExitCode: 1, Reason: "Error", Termination: "Error"}, {Name: "b", ExitCode: 1, Reason: "Error", Termination: "Skipped"}},
+		},
+	}, {
+		name: "a step killed without being asked to stop",
+		step: step{reason: "Cancelled"},
+		want: trSummary{
+			Status: "False", Reason: "StepFailed", Message: `"step-a" exited with code 1`,
+			Steps: []stepSummary{{Name: "a", ExitCode: 1, Reason: "Cancelled", Termination: "Cancelled"}, {Name: "b", ExitCode: 1, Reason: "Error", Termination: "Skipped"}},
+		},
+	}, {
+		name: "a negative exit code",
+		step: step{exit: -1},
+		want: trSummary{
+			Status: "False", Reason: "StepFailed", Message: `"step-a" exited with code 1`,
+			Steps: []stepSummary{{Name: "a", ExitCode: 1, Reason: "Error", Termination: "Error"}, {Name: "b", ExitCode: 1, Reason: "Error", Termination: "Skipped"}},
+		},
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEngine(t, `
+apiVersion: tekton.dev/v1
+kind: TaskRun
+metadata: {name: tr}
+spec:
+  taskSpec:
+    steps: [{name: a, image: x}, {name: b, image: x}]
+`, Options{})
+			run(t, e, script{"tr/step-a": tc.step})
+			if diff := cmp.Diff(tc.want, summarizeTaskRun(e.Status().TaskRun)); diff != "" {
+				t.Errorf("status (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+var _ = corev1.EnvVar{}
