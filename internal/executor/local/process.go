@@ -38,17 +38,19 @@ func (a *attempt) argv(p engine.Process, i int) ([]string, error) {
 	if len(p.Command) > 0 {
 		return append(append([]string{}, p.Command...), p.Args...), nil
 	}
-	entry, ok := imageEntrypoint(p.Image)
+	argv, ok := imageCommand(p.Image, p.Args)
 	if !ok {
 		return nil, fmt.Errorf("%s gives no command or script, and the entrypoint of image %q cannot be looked up without pulling it: give the step a command or a script", p.Name, p.Image)
 	}
-	return append(entry, p.Args...), nil
+	return argv, nil
 }
 
-// imageEntrypoint knows the default command of the common base images the
-// Tekton examples name. On the host the image is not pulled, so the shell
-// it would start is this machine's.
-func imageEntrypoint(image string) ([]string, bool) {
+// imageCommand is what a container of one of the common base images the
+// Tekton examples name runs when it is given only args: the image's
+// ENTRYPOINT with the args, or, as Tekton resolves it, its CMD when it has
+// no ENTRYPOINT. On the host the image is not pulled, so the programs are
+// this machine's.
+func imageCommand(image string, args []string) ([]string, bool) {
 	repo := image
 	if i := strings.Index(repo, "@"); i >= 0 {
 		repo = repo[:i]
@@ -57,11 +59,19 @@ func imageEntrypoint(image string) ([]string, bool) {
 		repo = repo[:i]
 	}
 	base := repo[strings.LastIndex(repo, "/")+1:]
+	with := func(cmd ...string) []string { return append(cmd, args...) }
 	switch {
-	case base == "ubuntu" || base == "debian" || base == "bash" || base == "fedora":
-		return []string{"bash"}, true
+	case base == "ubuntu" || base == "debian" || base == "fedora":
+		return with("bash"), true
 	case base == "busybox" || base == "alpine":
-		return []string{"sh"}, true
+		return with("sh"), true
+	case base == "bash":
+		// The bash image's docker-entrypoint.sh: no args or an option
+		// first runs bash, anything else runs as a command.
+		if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+			return with("bash"), true
+		}
+		return append([]string{}, args...), true
 	case strings.HasPrefix(base, "nop"):
 		// Tekton's nop image prints a line and exits.
 		return []string{"true"}, true

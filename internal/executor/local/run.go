@@ -48,15 +48,17 @@ func (r *runner) loop(ctx context.Context) (engine.Status, error) {
 	defer timer.Stop()
 	for {
 		plan := r.eng.Next(time.Now())
-		for _, a := range plan.Actions {
-			r.do(ctx, a)
-		}
+		// Record the new state before acting on it, so that a task shows
+		// as running before its first line of output.
 		st := r.eng.Status()
 		if err := r.opts.Store.WriteStatus(st); err != nil {
 			return st, fmt.Errorf("write status: %w", err)
 		}
 		if r.opts.Sink != nil {
 			r.opts.Sink.Status(st)
+		}
+		for _, a := range plan.Actions {
+			r.do(ctx, a)
 		}
 		if plan.Done {
 			return st, nil

@@ -15,7 +15,9 @@ func (a *attempt) volume(v corev1.Volume) (string, error) {
 	dir := filepath.Join(a.dir, "volumes", v.Name)
 	src := v.VolumeSource
 	switch {
-	case src.EmptyDir != nil:
+	case src.EmptyDir != nil, src == (corev1.VolumeSource{}):
+		// A volume with no source is an emptyDir, as the API server
+		// defaults it.
 		return dir, os.MkdirAll(dir, 0o777)
 	case src.HostPath != nil:
 		return src.HostPath.Path, nil
