@@ -134,7 +134,9 @@ type StartStep struct {
 
 // StopAttempt asks the executor to stop an attempt now: send SIGTERM to the
 // running step, SIGKILL after a grace period, and stop its sidecars. It
-// reports the stopped step with StepFinished{Reason: Cancelled}.
+// reports the stopped step with StepFinished{Reason: Cancelled}. The engine
+// then ends the attempt with EndAttempt as usual (at once if no step was
+// running).
 type StopAttempt struct {
 	Attempt AttemptID
 	Reason  string // TaskRunCancelled or TaskRunTimeout
@@ -142,7 +144,8 @@ type StopAttempt struct {
 }
 
 // EndAttempt tells the executor an attempt has no more steps to run: stop
-// its sidecars and release what it set up (workspaces stay).
+// its sidecars and release what it set up (workspaces stay). Every
+// StartAttempt is followed by exactly one EndAttempt.
 type EndAttempt struct {
 	Attempt AttemptID
 }

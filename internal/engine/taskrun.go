@@ -52,6 +52,7 @@ const (
 type taskRun struct {
 	name         string
 	namespace    string
+	uid          string
 	pipelineTask string
 	displayName  string
 	finally      bool

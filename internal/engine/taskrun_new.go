@@ -66,6 +66,7 @@ func NewTaskRun(tr *v1.TaskRun, refs Refs, opts Options) (*Engine, error) {
 	r := &taskRun{
 		name:           tr.Name,
 		namespace:      tr.Namespace,
+		uid:            string(tr.UID),
 		taskName:       taskName,
 		spec:           spec,
 		params:         tr.Spec.Params,

@@ -41,7 +41,7 @@ func (r *taskRun) newAttempt(retry int, now time.Time) (*attempt, *InvalidRunErr
 	ctx := subst.NewValues()
 	ctx.Strings["context.taskRun.name"] = r.name
 	ctx.Strings["context.taskRun.namespace"] = r.namespace
-	ctx.Strings["context.taskRun.uid"] = ""
+	ctx.Strings["context.taskRun.uid"] = r.uid
 	ctx.Strings["context.task.name"] = r.taskName
 	ctx.Strings["context.task.retry-count"] = strconv.Itoa(retry)
 	ctx.ApplyTask(spec)
