@@ -95,8 +95,8 @@ func TestPipelinesInPipelines(t *testing.T) {
 
 func TestPipelinesInPipelinesFailure(t *testing.T) {
 	runPipelineCases(t, []pipelineCase{{
-		name: "a failing child pipeline fails its task",
-		doc:  nestedPipelines,
+		name:   "a failing child pipeline fails its task",
+		doc:    nestedPipelines,
 		script: script{"pr-child-show/step-s": {exit: 1}},
 		want: prSummary{
 			Status: "False", Reason: "Failed", Message: "Tasks Completed: 1 (Failed: 1, Cancelled 0), Skipped: 1",

@@ -197,7 +197,7 @@ spec:
 `,
 		want: prSummary{
 			Status: "False", Reason: "PipelineValidationFailed",
-			Message: `Tasks Completed: 2 (Failed: 0, Cancelled 0), Skipped: 0, Failed Validation: 1 (task "a" completed successfully but did not emit the result "r", which is referenced by task "b")`,
+			Message:  `Tasks Completed: 2 (Failed: 0, Cancelled 0), Skipped: 0, Failed Validation: 1 (task "a" completed successfully but did not emit the result "r", which is referenced by task "b")`,
 			Skipped:  []v1.SkippedTask{{Name: "b", Reason: "PipelineRun was stopping"}},
 			Children: []string{"pr-a", "pr-f"},
 		},
