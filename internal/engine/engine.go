@@ -147,11 +147,13 @@ func (e *Engine) nextTaskRun(now time.Time) []Action {
 	return acts
 }
 
-// wakeAt returns the earliest deadline the engine waits for.
+// wakeAt returns the earliest deadline the engine waits for. Deadlines
+// that are due were acted on by this call of Next; a step's own timeout
+// that is due is the executor's to enforce, so it is not returned again.
 func (e *Engine) wakeAt() time.Time {
 	var at time.Time
 	add := func(t time.Time) {
-		if t.IsZero() {
+		if t.IsZero() || !t.After(e.now) {
 			return
 		}
 		if at.IsZero() || t.Before(at) {

@@ -245,3 +245,24 @@ spec:
 		t.Fatalf("actions = %#v", plan.Actions)
 	}
 }
+
+func TestDueStepTimeoutIsNotReturnedAgain(t *testing.T) {
+	e := newEngine(t, `
+apiVersion: tekton.dev/v1
+kind: TaskRun
+metadata: {name: tr}
+spec:
+  taskSpec:
+    steps: [{name: s, image: x, timeout: 1m}]
+`, Options{})
+	plan := e.Next(t0)
+	if want := t0.Add(time.Minute); !plan.WakeAt.Equal(want) {
+		t.Errorf("WakeAt = %v, want the step's deadline %v", plan.WakeAt, want)
+	}
+	// The executor has not reported the step yet: the engine must not ask
+	// to be woken at once, again and again.
+	plan = e.Next(t0.Add(time.Minute))
+	if want := t0.Add(time.Hour); !plan.WakeAt.Equal(want) {
+		t.Errorf("WakeAt = %v, want the TaskRun's deadline %v", plan.WakeAt, want)
+	}
+}
