@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	v1 "github.com/colo-ci/colo/pkg/apis/pipeline/v1"
@@ -208,5 +207,3 @@ func matrixDisplayName(pt *v1.PipelineTask, params v1.Params, display string) st
 	}
 	return display
 }
-
-var _ = sort.Strings

@@ -1,9 +1,7 @@
 package engine
 
 import (
-	"errors"
 	"fmt"
-	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -551,6 +549,3 @@ func hasRuntimeRefs(s string) bool {
 	}
 	return false
 }
-
-var _ = errors.New
-var _ = time.Second

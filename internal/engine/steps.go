@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/colo-ci/colo/internal/subst"
 	v1 "github.com/colo-ci/colo/pkg/apis/pipeline/v1"
@@ -89,8 +88,6 @@ func mergeResources(base, over corev1.ResourceList) corev1.ResourceList {
 	}
 	return out
 }
-
-var _ = resource.Quantity{}
 
 // mergeSecurityContext overlays the step's set fields on the template's.
 func mergeSecurityContext(base, over *corev1.SecurityContext) *corev1.SecurityContext {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -214,5 +213,3 @@ func checkStepActions(spec *v1.TaskSpec, refs Refs) error {
 	}
 	return nil
 }
-
-var _ = time.Second
