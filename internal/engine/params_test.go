@@ -557,6 +557,21 @@ spec:
 `,
 		reason: ReasonPipelineValidationFailed,
 	}, {
+		name: "a PipelineTask param of another type than the Task's",
+		doc: `
+kind: PipelineRun
+metadata: {name: pr}
+spec:
+  params: [{name: list, value: [a, b]}]
+  pipelineSpec:
+    params: [{name: list, type: array}]
+    tasks:
+    - name: t
+      params: [{name: p, value: "$(params.list[*])"}]
+      taskSpec: {params: [{name: p, type: string}], steps: [{name: s, image: x}]}
+`,
+		reason: ReasonPipelineValidationFailed,
+	}, {
 		name: "a TaskRun missing a param",
 		doc: `
 kind: TaskRun

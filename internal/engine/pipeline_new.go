@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -311,6 +312,9 @@ func (p *pipelineRun) newPipelineTask(pt *v1.PipelineTask, finally bool, depth i
 				return nil, err
 			}
 		}
+		if err := p.checkPipelineTaskParamTypes(pt, t.spec, t.taskName); err != nil {
+			return nil, err
+		}
 		if err := p.checkTaskWorkspaces(t); err != nil {
 			return nil, err
 		}
@@ -367,6 +371,33 @@ func checkPipelineTaskParams(pt *v1.PipelineTask, spec *v1.TaskSpec, taskName st
 	}
 	if len(missing) > 0 {
 		return invalid(ReasonPipelineValidationFailed, "invalid input params for task %s: missing values for these params which have no default values: %v", taskName, missing)
+	}
+	return nil
+}
+
+// checkPipelineTaskParamTypes checks, for the params whose values are
+// known before anything runs, that each has the type its Task declares.
+func (p *pipelineRun) checkPipelineTaskParamTypes(pt *v1.PipelineTask, spec *v1.TaskSpec, taskName string) error {
+	if taskName == "" {
+		taskName = pt.Name
+	}
+	vals := p.staticValues()
+	var mismatch []string
+	for _, given := range pt.Params {
+		ps, ok := spec.Params.Lookup(given.Name)
+		if !ok {
+			continue
+		}
+		v := vals.ApplyParam(given.Value)
+		if hasRuntimeRefs(strings.Join(paramTexts(v), " ")) {
+			continue
+		}
+		if v.Type != ps.Type && !(v.Type == "" && ps.Type == v1.ParamTypeString) {
+			mismatch = append(mismatch, given.Name)
+		}
+	}
+	if len(mismatch) > 0 {
+		return invalid(ReasonPipelineValidationFailed, "invalid input params for task %s: param types don't match the user-specified type: %v", taskName, mismatch)
 	}
 	return nil
 }
