@@ -286,8 +286,9 @@ func (f *facts) taskReason(t *pipelineTask) string {
 
 // resolve applies the pipeline-scope values to t in upstream's order:
 // params (an embedded spec sees its own params first), context, workspace
-// bindings, then task results and statuses (these only in params, matrix,
-// when, displayName, workspace subPaths and taskRef).
+// bindings, then task results and statuses (in params, matrix, when,
+// displayName, workspace subPaths and taskRef; results also propagate into
+// an embedded taskSpec).
 func (f *facts) resolve(t *pipelineTask) *resolution {
 	if r, ok := f.resolved[t.pt.Name]; ok {
 		return r
@@ -339,6 +340,18 @@ func (f *facts) resolve(t *pipelineTask) *resolution {
 	pt.TaskSpec = nil
 	vals.ApplyPipelineTask(pt)
 	pt.TaskSpec = ts
+	if ts != nil {
+		// Upstream propagates the results of every task that has them into
+		// an embedded taskSpec, so its steps may use $(tasks.t.results.r)
+		// without passing it through a param.
+		prop := subst.NewValues()
+		for name, prod := range p.byName {
+			for rn, v := range f.producerResults(prod) {
+				putParam(prop, "tasks."+name+".results."+rn, v)
+			}
+		}
+		prop.ApplyTask(&ts.TaskSpec)
+	}
 	res.pt = pt
 	res.whenOK, res.whenErr = evalWhen(pt.When)
 	f.resolved[t.pt.Name] = res
