@@ -35,6 +35,10 @@ type attempt struct {
 	// mounts every process of the attempt sees, in mount order.
 	mounts []sandbox.Mount
 
+	// ready is closed once setUp has returned; box is set by then if it
+	// succeeded.
+	ready chan struct{}
+
 	mu       sync.Mutex
 	step     *running // the running step, if any
 	sidecars []*running
@@ -49,22 +53,29 @@ type running struct {
 	err  error
 }
 
-func newAttempt(ctx context.Context, r *runner, spec engine.StartAttempt) (*attempt, error) {
+func newAttempt(r *runner, spec engine.StartAttempt) *attempt {
 	dir := filepath.Join(r.opts.Store.Dir(), "attempts", spec.ID.TaskRun, strconv.Itoa(spec.ID.Retry))
-	a := &attempt{r: r, spec: spec, dir: dir, vols: map[string]string{}, wsDir: map[string]string{}}
+	a := &attempt{r: r, spec: spec, dir: dir, vols: map[string]string{}, wsDir: map[string]string{}, ready: make(chan struct{})}
 	a.task = spec.PipelineTask
 	if a.task == "" {
 		a.task = spec.ID.TaskRun
 	}
+	return a
+}
+
+// setUp makes the attempt's directories and sandbox, in its own goroutine
+// so that many tasks start at once; ready is closed when it returns.
+func (a *attempt) setUp(ctx context.Context) error {
+	defer close(a.ready)
 	if err := a.layout(); err != nil {
-		return nil, err
+		return err
 	}
-	box, err := sandbox.Start(ctx, sandbox.Spec{Mounts: a.mounts})
+	box, err := sandbox.Start(ctx, sandbox.Spec{Mounts: a.mounts, Hostname: a.spec.ID.TaskRun + "-pod"})
 	if err != nil {
-		return nil, fmt.Errorf("set up the task's filesystem: %w", err)
+		return fmt.Errorf("set up the task's filesystem: %w", err)
 	}
 	a.box = box
-	return a, nil
+	return nil
 }
 
 // tektonDirs are the directories Tekton gives every task under /tekton.
@@ -293,15 +304,29 @@ func (a *attempt) startSidecars() {
 	}()
 }
 
-// startStep runs one step and reports StepFinished when it ends.
+// startStep runs one step and reports StepFinished when it ends. It
+// returns at once; the step starts when the attempt's set-up is done.
 func (a *attempt) startStep(i int, p engine.Process) {
+	a.r.wg.Add(1)
+	go func() {
+		defer a.r.wg.Done()
+		<-a.ready
+		a.r.send(a.runStep(i, p))
+	}()
+}
+
+// runStep runs step i to its end and says how it ended.
+func (a *attempt) runStep(i int, p engine.Process) engine.StepFinished {
 	started := time.Now()
-	a.mu.Lock()
-	stopped := a.stopped
-	a.mu.Unlock()
-	if stopped {
-		a.r.send(engine.StepFinished{Attempt: a.spec.ID, Step: i, ExitCode: -1, Reason: "Cancelled", StartedAt: started, At: time.Now()})
-		return
+	failed := func(reason string, err error) engine.StepFinished {
+		ev := engine.StepFinished{Attempt: a.spec.ID, Step: i, ExitCode: -1, Reason: reason, StartedAt: started, At: time.Now()}
+		if err != nil {
+			ev.Message = err.Error()
+		}
+		return ev
+	}
+	if a.isStopped() {
+		return failed("Cancelled", nil)
 	}
 	var stdoutFile, stderrFile string
 	if p.StdoutPath != "" {
@@ -312,57 +337,56 @@ func (a *attempt) startStep(i int, p engine.Process) {
 	}
 	run, err := a.start(p, i, &outputs{stdout: stdoutFile, stderr: stderrFile})
 	if err != nil {
-		a.r.send(engine.StepFinished{Attempt: a.spec.ID, Step: i, ExitCode: -1, Reason: "StartFailed", Message: err.Error(), StartedAt: started, At: time.Now()})
-		return
+		return failed("StartFailed", err)
 	}
 	a.mu.Lock()
 	a.step = run
+	stopped := a.stopped
 	a.mu.Unlock()
+	if stopped {
+		// Stopped while it was starting: stop finds no step to stop then.
+		go terminate(run)
+	}
 
-	a.r.wg.Add(1)
-	go func() {
-		defer a.r.wg.Done()
-		var timeout <-chan time.Time
-		if p.Timeout > 0 {
-			t := time.NewTimer(p.Timeout)
-			defer t.Stop()
-			timeout = t.C
-		}
-		reason := ""
-		select {
-		case <-run.done:
-		case <-timeout:
-			reason = "TimeoutExceeded"
-			terminate(run)
-		}
-		<-run.done
-		code, werr := run.code, run.err
-		a.mu.Lock()
-		if a.stopped && reason == "" {
-			reason = "Cancelled"
-		}
-		a.mu.Unlock()
-		msg := ""
-		if werr != nil {
-			msg = werr.Error()
-		}
-		ev := engine.StepFinished{
-			Attempt:     a.spec.ID,
-			Step:        i,
-			ExitCode:    code,
-			Reason:      reason,
-			Message:     msg,
-			StartedAt:   started,
-			At:          time.Now(),
-			Results:     readDir(filepath.Join(a.dir, "tekton", "run", strconv.Itoa(i), "status", "results")),
-			TaskResults: readDir(filepath.Join(a.dir, "tekton", "results")),
-		}
-		if b, err := os.ReadFile(filepath.Join(a.dir, "tekton", "run", strconv.Itoa(i), "status", "artifacts", "provenance.json")); err == nil {
-			ev.Artifacts = b
-		}
-		_ = os.WriteFile(filepath.Join(a.dir, "tekton", "run", strconv.Itoa(i), "status", "exitCode"), []byte(strconv.Itoa(code)), 0o644)
-		a.r.send(ev)
-	}()
+	var timeout <-chan time.Time
+	if p.Timeout > 0 {
+		t := time.NewTimer(p.Timeout)
+		defer t.Stop()
+		timeout = t.C
+	}
+	reason := ""
+	select {
+	case <-run.done:
+	case <-timeout:
+		reason = "TimeoutExceeded"
+		terminate(run)
+	}
+	<-run.done
+	code, werr := run.code, run.err
+	if a.isStopped() && reason == "" {
+		reason = "Cancelled"
+	}
+	msg := ""
+	if werr != nil {
+		msg = werr.Error()
+	}
+	status := filepath.Join(a.dir, "tekton", "run", strconv.Itoa(i), "status")
+	ev := engine.StepFinished{
+		Attempt:     a.spec.ID,
+		Step:        i,
+		ExitCode:    code,
+		Reason:      reason,
+		Message:     msg,
+		StartedAt:   started,
+		At:          time.Now(),
+		Results:     readDir(filepath.Join(status, "results")),
+		TaskResults: readDir(filepath.Join(a.dir, "tekton", "results")),
+	}
+	if b, err := os.ReadFile(filepath.Join(status, "artifacts", "provenance.json")); err == nil {
+		ev.Artifacts = b
+	}
+	_ = os.WriteFile(filepath.Join(status, "exitCode"), []byte(strconv.Itoa(code)), 0o644)
+	return ev
 }
 
 // stepDone is called by the run loop when a step's finish was observed.
@@ -397,6 +421,7 @@ func (a *attempt) close() {
 		go func(p *running) { defer wg.Done(); terminate(p) }(p)
 	}
 	wg.Wait()
+	<-a.ready
 	if a.box != nil {
 		_ = a.box.Close()
 	}
@@ -443,6 +468,9 @@ type outputs struct{ stdout, stderr string }
 
 // start starts a step (i >= 0) or sidecar (i < 0) in the attempt's sandbox.
 func (a *attempt) start(p engine.Process, i int, outs *outputs) (*running, error) {
+	if a.box == nil {
+		return nil, fmt.Errorf("the task's sandbox is not set up")
+	}
 	argv, err := a.argv(p, i)
 	if err != nil {
 		return nil, err

@@ -46,10 +46,11 @@ func (r *runner) loop(ctx context.Context) (engine.Status, error) {
 	defer r.closeAll()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	for {
-		plan := r.eng.Next(time.Now())
-		// Record the new state before acting on it, so that a task shows
-		// as running before its first line of output.
+	flush := time.NewTimer(time.Hour)
+	defer flush.Stop()
+	var lastWrite time.Time
+	dirty := false
+	record := func() (engine.Status, error) {
 		st := r.eng.Status()
 		if err := r.opts.Store.WriteStatus(st); err != nil {
 			return st, fmt.Errorf("write status: %w", err)
@@ -57,26 +58,37 @@ func (r *runner) loop(ctx context.Context) (engine.Status, error) {
 		if r.opts.Sink != nil {
 			r.opts.Sink.Status(st)
 		}
+		lastWrite, dirty = time.Now(), false
+		return st, nil
+	}
+	for {
+		plan := r.eng.Next(time.Now())
+		// Record the new state before acting on it, so that a task shows
+		// as running before its first line of output. A plan that only
+		// starts the next step of a running task changes little a user
+		// watches: its status is written at most every statusEvery.
+		if plan.Done || significant(plan) || time.Since(lastWrite) >= statusEvery {
+			st, err := record()
+			if err != nil || plan.Done {
+				for _, a := range plan.Actions {
+					r.do(ctx, a)
+				}
+				return st, err
+			}
+		} else {
+			dirty = true
+		}
 		for _, a := range plan.Actions {
 			r.do(ctx, a)
 		}
-		if plan.Done {
-			return st, nil
-		}
-		var wake <-chan time.Time
+		var wake, flushed <-chan time.Time
 		if !plan.WakeAt.IsZero() {
-			d := time.Until(plan.WakeAt)
-			if d < 0 {
-				d = 0
-			}
-			if !timer.Stop() {
-				select {
-				case <-timer.C:
-				default:
-				}
-			}
-			timer.Reset(d)
+			resetTimer(timer, time.Until(plan.WakeAt))
 			wake = timer.C
+		}
+		if dirty {
+			resetTimer(flush, time.Until(lastWrite.Add(statusEvery)))
+			flushed = flush.C
 		}
 		select {
 		case ev := <-r.events:
@@ -93,6 +105,10 @@ func (r *runner) loop(ctx context.Context) (engine.Status, error) {
 		case mode := <-r.opts.Cancel:
 			r.eng.Observe(engine.CancelRequested{Mode: mode, At: time.Now()})
 		case <-wake:
+		case <-flushed:
+			if _, err := record(); err != nil {
+				return engine.Status{}, err
+			}
 		case <-ctx.Done():
 			// The caller gave up: stop everything now, then let the
 			// engine record it.
@@ -100,6 +116,34 @@ func (r *runner) loop(ctx context.Context) (engine.Status, error) {
 			ctx = context.WithoutCancel(ctx)
 		}
 	}
+}
+
+// statusEvery bounds how often a run's status is written while only steps
+// of running tasks start one after another.
+const statusEvery = 200 * time.Millisecond
+
+// significant reports whether a plan changes more than which step of a
+// running task runs: a task starting, ending or being stopped.
+func significant(p engine.Plan) bool {
+	for _, a := range p.Actions {
+		if _, ok := a.(engine.StartStep); !ok {
+			return true
+		}
+	}
+	return false
+}
+
+func resetTimer(t *time.Timer, d time.Duration) {
+	if d < 0 {
+		d = 0
+	}
+	if !t.Stop() {
+		select {
+		case <-t.C:
+		default:
+		}
+	}
+	t.Reset(d)
 }
 
 func (r *runner) observe(ev engine.Event) {
@@ -114,14 +158,18 @@ func (r *runner) observe(ev engine.Event) {
 func (r *runner) do(ctx context.Context, a engine.Action) {
 	switch a := a.(type) {
 	case engine.StartAttempt:
-		at, err := newAttempt(ctx, r, a)
-		if err != nil {
-			r.log.Debug("attempt set-up failed", "taskRun", a.ID.TaskRun, "err", err)
-			r.send(engine.AttemptFailed{Attempt: a.ID, Reason: reasonOf(err), Message: err.Error(), At: time.Now()})
-			return
-		}
+		at := newAttempt(r, a)
 		r.attempts[a.ID] = at
-		at.startSidecars()
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			if err := at.setUp(ctx); err != nil {
+				r.log.Debug("attempt set-up failed", "taskRun", a.ID.TaskRun, "err", err)
+				r.send(engine.AttemptFailed{Attempt: a.ID, Reason: reasonOf(err), Message: err.Error(), At: time.Now()})
+				return
+			}
+			at.startSidecars()
+		}()
 	case engine.StartStep:
 		at := r.attempts[a.Attempt]
 		if at == nil {
@@ -135,8 +183,12 @@ func (r *runner) do(ctx context.Context, a engine.Action) {
 		}
 	case engine.EndAttempt:
 		if at := r.attempts[a.Attempt]; at != nil {
-			at.close()
 			delete(r.attempts, a.Attempt)
+			r.wg.Add(1)
+			go func() {
+				defer r.wg.Done()
+				at.close()
+			}()
 		}
 	case engine.Finish:
 	}
