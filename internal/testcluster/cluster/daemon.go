@@ -95,13 +95,13 @@ func (d *daemon) prepare() error {
 func (d *daemon) start(ctx context.Context) error {
 	if d.spec.Namespaced {
 		// fd 3 and 4 are the host listeners Up opened for us.
-		apiHost, err := net.FileListener(os.NewFile(3, "api-listener"))
+		apiHost, err := inheritedListener(3, "api-listener")
 		if err != nil {
-			return fmt.Errorf("host API listener: %w", err)
+			return err
 		}
-		regHost, err := net.FileListener(os.NewFile(4, "registry-listener"))
+		regHost, err := inheritedListener(4, "registry-listener")
 		if err != nil {
-			return fmt.Errorf("host registry listener: %w", err)
+			return err
 		}
 		regInner, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(registryPort))
 		if err != nil {
@@ -131,6 +131,19 @@ func (d *daemon) start(ctx context.Context) error {
 		d.log.Info("ready", "component", c.name)
 	}
 	return nil
+}
+
+// inheritedListener turns an inherited file descriptor into a listener.
+// The descriptor itself is closed: it is not close-on-exec, and the
+// components must not inherit it.
+func inheritedListener(fd uintptr, name string) (net.Listener, error) {
+	f := os.NewFile(fd, name)
+	defer f.Close()
+	ln, err := net.FileListener(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return ln, nil
 }
 
 // run starts one component with its output in logs/NAME.log.
