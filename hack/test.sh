@@ -26,3 +26,8 @@ if [[ -d $examples ]]; then
   echo "== conformance: $examples"
   go run ./cmd/colo conformance "$examples"
 fi
+
+# End-to-end tests on the project's own single-node Kubernetes: the first
+# run on a machine builds it from the Go module proxy (see hack/cluster).
+echo "== e2e"
+hack/e2e.sh
