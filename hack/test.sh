@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs colo's whole test suite on a Debian machine with Go, installing what
-# the tests need first: unit and integration tests, then the upstream Tekton
-# examples through the conformance runner.
+# the tests need first: unit and integration tests, the upstream Tekton
+# examples through the conformance runner, then the end-to-end tests on a
+# real single-node Kubernetes the project builds and starts itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
