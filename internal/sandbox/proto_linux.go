@@ -72,6 +72,9 @@ type message struct {
 	UID      *int     `json:"uid,omitempty"`
 	GID      *int     `json:"gid,omitempty"`
 	Fds      int      `json:"fds,omitempty"`
+	// Mounts are the process's own mounts. Their sources are host paths,
+	// which the supervisor finds through its mirror of the host's root.
+	Mounts []wireMount `json:"mounts,omitempty"`
 
 	// Proc names a process the supervisor started.
 	Proc   uint64 `json:"proc,omitempty"`

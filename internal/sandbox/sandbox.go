@@ -77,6 +77,11 @@ type Cmd struct {
 	// UID and GID, if set, are the process's user and group ids. Without a
 	// user namespace mapping more than one id (see Start), only 0 is valid.
 	UID, GID *int
+	// Mounts are seen by this process (and its children) alone, on top of
+	// the sandbox's own, as a Pod's containers each have their own
+	// volumeMounts over the volumes they share. Sources are opened by the
+	// caller; targets are handled as Spec.Mounts targets are.
+	Mounts []Mount
 }
 
 // Exit is how a process ended.

@@ -326,6 +326,13 @@ func (s *Sandbox) Start(cmd Cmd) (*Process, error) {
 		fds = append(fds, fd)
 		m.Fds |= 1 << i
 	}
+	if len(cmd.Mounts) > 0 {
+		ws, err := wire(Spec{Mounts: cmd.Mounts})
+		if err != nil {
+			return nil, err
+		}
+		m.Mounts = ws.Mounts
+	}
 	r, err := s.call(m, fds...)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: start %s: %w", cmd.Path, err)

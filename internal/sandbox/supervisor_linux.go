@@ -195,6 +195,38 @@ func (s *supervisor) startLocked(m *message, fds []int) (uint64, error) {
 		next++
 	}
 
+	// The process's own mounts are made here, copied into the process's
+	// own mount namespace as it starts, and undone here again. A source
+	// is opened through the supervisor's mirror of the host's root: a
+	// mount of the caller's namespace cannot be bound here directly.
+	own, ownEnd := len(s.root.mounts), len(s.root.mounts)
+	defer func() {
+		for i := ownEnd - 1; i >= own; i-- {
+			_ = unix.Unmount(s.root.mounts[i].path, unix.MNT_DETACH)
+		}
+		s.root.mounts = append(s.root.mounts[:own], s.root.mounts[ownEnd:]...)
+	}()
+	for _, wm := range m.Mounts {
+		if ok, _ := s.root.hostAt(wm.Source); !ok {
+			return 0, fmt.Errorf("mount source %s is not a host path this sandbox mirrors", wm.Source)
+		}
+		fd, err := unix.Open(wm.Source, unix.O_PATH|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return 0, fmt.Errorf("mount source %s: %w", wm.Source, err)
+		}
+		var st unix.Stat_t
+		err = unix.Fstat(fd, &st)
+		if err == nil {
+			src := openSource{fd: fd, isDir: st.Mode&unix.S_IFMT == unix.S_IFDIR, m: wm}
+			err = s.root.bind(fmt.Sprintf("/proc/self/fd/%d", fd), src)
+		}
+		unix.Close(fd)
+		ownEnd = len(s.root.mounts)
+		if err != nil {
+			return 0, err
+		}
+	}
+
 	dir := m.Dir
 	if !filepath.IsAbs(dir) {
 		dir = "/" + dir
@@ -222,6 +254,9 @@ func (s *supervisor) startLocked(m *message, fds []int) (uint64, error) {
 		args = []string{m.Path}
 	}
 	sys := &syscall.SysProcAttr{Setpgid: true}
+	if len(m.Mounts) > 0 {
+		sys.Unshareflags = syscall.CLONE_NEWNS
+	}
 	if m.UID != nil || m.GID != nil {
 		cred := &syscall.Credential{NoSetGroups: s.userNS}
 		if m.UID != nil {
