@@ -387,14 +387,14 @@ func (s *supervisor) reap() {
 // siginfo is the part of the kernel's siginfo_t that waitid fills for a
 // child: the union after the first three ints is pointer-aligned.
 type siginfo struct {
-	Signo int32
-	Errno int32
-	Code  int32
-	_     [unsafe.Sizeof(uintptr(0))/4 - 1]int32
-	Pid   int32
-	Uid   uint32
+	Signo  int32
+	Errno  int32
+	Code   int32
+	_      [unsafe.Sizeof(uintptr(0))/4 - 1]int32
+	Pid    int32
+	Uid    uint32
 	Status int32
-	_     [128 - 24 - 4*(unsafe.Sizeof(uintptr(0))/4-1)]byte
+	_      [128 - 24 - 4*(unsafe.Sizeof(uintptr(0))/4-1)]byte
 }
 
 // waitExited blocks until a child has exited and returns its pid, leaving
