@@ -70,7 +70,13 @@ func (a *attempt) setUp(ctx context.Context) error {
 	if err := a.layout(); err != nil {
 		return err
 	}
-	box, err := sandbox.Start(ctx, sandbox.Spec{Mounts: a.mounts, Hostname: a.spec.ID.TaskRun + "-pod"})
+	// A Pod's host name is its name, cut to the 63 characters a host
+	// name may have.
+	host := a.spec.ID.TaskRun + "-pod"
+	if len(host) > 63 {
+		host = strings.TrimRight(host[:63], "-.")
+	}
+	box, err := sandbox.Start(ctx, sandbox.Spec{Mounts: a.mounts, Hostname: host})
 	if err != nil {
 		return fmt.Errorf("set up the task's filesystem: %w", err)
 	}
@@ -145,29 +151,6 @@ func (a *attempt) layout() error {
 			a.mounts = append(a.mounts, sandbox.Mount{Source: d, Target: ws.MountPath, ReadOnly: ws.ReadOnly})
 		}
 	}
-	// Every process of the attempt shares one mount namespace, so the
-	// mounts of each step and sidecar are made for all of them.
-	seen := map[string]bool{}
-	for _, m := range a.mounts {
-		seen[filepath.Clean(m.Target)] = true
-	}
-	var procs []engine.Process
-	for _, st := range a.spec.Spec.Steps {
-		procs = append(procs, engine.Process{VolumeMounts: st.VolumeMounts, Workspaces: st.Workspaces})
-	}
-	procs = append(procs, a.spec.Sidecars...)
-	for _, p := range procs {
-		ms, err := a.processMounts(p)
-		if err != nil {
-			return withReason("CreateContainerConfigError", err)
-		}
-		for _, m := range ms {
-			if !seen[filepath.Clean(m.Target)] {
-				seen[filepath.Clean(m.Target)] = true
-				a.mounts = append(a.mounts, m)
-			}
-		}
-	}
 	sortMounts(a.mounts)
 	return nil
 }
@@ -192,9 +175,31 @@ func isolated(ts *v1.TaskSpec, name string) bool {
 	return false
 }
 
-// processMounts is what one step or sidecar needs beyond the attempt's
-// own mounts: its volumeMounts and its isolated workspaces.
-func (a *attempt) processMounts(p engine.Process) ([]sandbox.Mount, error) {
+// processMounts is what one step (i >= 0) or sidecar (i < 0) sees beyond
+// the attempt's own mounts, as a container has its own volumeMounts: its
+// volumeMounts, the workspaces it names, the run directories (only a
+// step's own is writable, so no step can forge another's results or exit
+// code), and the shell of its image.
+func (a *attempt) processMounts(p engine.Process, i int) ([]sandbox.Mount, error) {
+	ms, err := a.volumeMounts(p)
+	if err != nil {
+		return nil, err
+	}
+	run := filepath.Join(a.dir, "tekton", "run")
+	ms = append(ms, sandbox.Mount{Source: run, Target: "/tekton/run", ReadOnly: true})
+	if i >= 0 {
+		ms = append(ms, sandbox.Mount{Source: filepath.Join(run, strconv.Itoa(i)), Target: "/tekton/run/" + strconv.Itoa(i)})
+	}
+	if sh := imageShell(p.Image); sh != "" {
+		ms = append(ms, sandbox.Mount{Source: sh, Target: "/bin/sh", ReadOnly: true})
+	}
+	sortMounts(ms)
+	return ms, nil
+}
+
+// volumeMounts are a step's or sidecar's volumeMounts and the workspaces
+// it names.
+func (a *attempt) volumeMounts(p engine.Process) ([]sandbox.Mount, error) {
 	var ms []sandbox.Mount
 	for _, vm := range p.VolumeMounts {
 		d, ok := a.vols[vm.Name]
@@ -235,7 +240,6 @@ func (a *attempt) processMounts(p engine.Process) ([]sandbox.Mount, error) {
 		}
 		ms = append(ms, sandbox.Mount{Source: d, Target: target, ReadOnly: ro})
 	}
-	sortMounts(ms)
 	return ms, nil
 }
 
@@ -246,10 +250,10 @@ func sortMounts(ms []sandbox.Mount) {
 }
 
 // hostPath maps a path as a process sees it to the host path behind it.
-func (a *attempt) hostPath(p string) string {
+func (a *attempt) hostPath(p string, own []sandbox.Mount) string {
 	p = filepath.Clean(p)
 	best, bestLen := p, -1
-	for _, m := range a.mounts {
+	for _, m := range append(append([]sandbox.Mount{}, a.mounts...), own...) {
 		t := filepath.Clean(m.Target)
 		if (p == t || strings.HasPrefix(p, t+"/")) && len(t) >= bestLen {
 			best, bestLen = filepath.Join(m.Source, strings.TrimPrefix(p, t)), len(t)
@@ -275,7 +279,11 @@ func (a *attempt) startSidecars() {
 	var ready sync.WaitGroup
 	failed := make(chan error, len(a.spec.Sidecars))
 	for _, sc := range a.spec.Sidecars {
-		run, err := a.start(sc, -1, nil)
+		mounts, err := a.processMounts(sc, -1)
+		var run *running
+		if err == nil {
+			run, err = a.start(sc, -1, mounts, nil)
+		}
 		if err != nil {
 			a.r.send(engine.AttemptFailed{Attempt: a.spec.ID, Reason: "SidecarFailed", Message: fmt.Sprintf("sidecar %q: %v", sc.Name, err), At: time.Now()})
 			return
@@ -328,14 +336,18 @@ func (a *attempt) runStep(i int, p engine.Process) engine.StepFinished {
 	if a.isStopped() {
 		return failed("Cancelled", nil)
 	}
+	own, err := a.processMounts(p, i)
+	if err != nil {
+		return failed("StartFailed", err)
+	}
 	var stdoutFile, stderrFile string
 	if p.StdoutPath != "" {
-		stdoutFile = a.hostPath(p.StdoutPath)
+		stdoutFile = a.hostPath(p.StdoutPath, own)
 	}
 	if p.StderrPath != "" {
-		stderrFile = a.hostPath(p.StderrPath)
+		stderrFile = a.hostPath(p.StderrPath, own)
 	}
-	run, err := a.start(p, i, &outputs{stdout: stdoutFile, stderr: stderrFile})
+	run, err := a.start(p, i, own, &outputs{stdout: stdoutFile, stderr: stderrFile})
 	if err != nil {
 		return failed("StartFailed", err)
 	}
@@ -467,7 +479,7 @@ func readDir(dir string) map[string]string {
 type outputs struct{ stdout, stderr string }
 
 // start starts a step (i >= 0) or sidecar (i < 0) in the attempt's sandbox.
-func (a *attempt) start(p engine.Process, i int, outs *outputs) (*running, error) {
+func (a *attempt) start(p engine.Process, i int, mounts []sandbox.Mount, outs *outputs) (*running, error) {
 	if a.box == nil {
 		return nil, fmt.Errorf("the task's sandbox is not set up")
 	}
@@ -519,6 +531,7 @@ func (a *attempt) start(p engine.Process, i int, outs *outputs) (*running, error
 		Stdout:   stdoutW,
 		Stderr:   stderrW,
 		MkdirDir: p.WorkingDir != "",
+		Mounts:   mounts,
 	}
 	if sc := p.SecurityContext; sc != nil && os.Geteuid() == 0 {
 		if sc.RunAsUser != nil {

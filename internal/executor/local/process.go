@@ -51,14 +51,7 @@ func (a *attempt) argv(p engine.Process, i int) ([]string, error) {
 // no ENTRYPOINT. On the host the image is not pulled, so the programs are
 // this machine's.
 func imageCommand(image string, args []string) ([]string, bool) {
-	repo := image
-	if i := strings.Index(repo, "@"); i >= 0 {
-		repo = repo[:i]
-	}
-	if i := strings.LastIndex(repo, ":"); i > strings.LastIndex(repo, "/") {
-		repo = repo[:i]
-	}
-	base := repo[strings.LastIndex(repo, "/")+1:]
+	base := imageBase(image)
 	with := func(cmd ...string) []string { return append(cmd, args...) }
 	switch {
 	case base == "ubuntu" || base == "debian" || base == "fedora":
@@ -77,6 +70,33 @@ func imageCommand(image string, args []string) ([]string, bool) {
 		return []string{"true"}, true
 	}
 	return nil, false
+}
+
+// imageShell is the program behind /bin/sh in images whose shell differs
+// from this machine's: the busybox-based images (alpine, busybox, and the
+// bash image, built on alpine) have busybox's sh, which accepts what
+// scripts written for them use (`[ a == b ]`). "" keeps the machine's.
+func imageShell(image string) string {
+	switch imageBase(image) {
+	case "alpine", "busybox", "bash":
+		if bb, err := exec.LookPath("busybox"); err == nil {
+			return bb
+		}
+	}
+	return ""
+}
+
+// imageBase is an image reference's last path element without tag or
+// digest: "alpine" for mirror.gcr.io/alpine:3.20@sha256:....
+func imageBase(image string) string {
+	repo := image
+	if i := strings.Index(repo, "@"); i >= 0 {
+		repo = repo[:i]
+	}
+	if i := strings.LastIndex(repo, ":"); i > strings.LastIndex(repo, "/") {
+		repo = repo[:i]
+	}
+	return repo[strings.LastIndex(repo, "/")+1:]
 }
 
 func randomSuffix() string {
