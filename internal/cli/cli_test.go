@@ -650,7 +650,7 @@ spec:
 	var list struct {
 		Kind  string `json:"kind"`
 		Items []struct {
-			Kind     string `json:"kind"`
+			Kind     string                `json:"kind"`
 			Metadata struct{ Name string } `json:"metadata"`
 		} `json:"items"`
 	}
