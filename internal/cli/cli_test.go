@@ -15,8 +15,10 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/colo-ci/colo/internal/sandbox"
+	v1 "github.com/colo-ci/colo/pkg/apis/pipeline/v1"
 )
 
 // coloBin is the colo binary built for these tests.
@@ -503,6 +505,8 @@ func TestOutputJSON(t *testing.T) {
 }
 
 func TestInterruptRunsFinallyAndExits130(t *testing.T) {
+	// A sleep no other process on the machine runs, to look for after.
+	nap := fmt.Sprintf("sleep 1000.%d", time.Now().UnixNano()%1000000)
 	dir := workdir(t, map[string]string{"slow.yaml": `
 apiVersion: tekton.dev/v1
 kind: PipelineRun
@@ -518,7 +522,7 @@ spec:
           image: busybox
           script: |
             echo "sleeping"
-            sleep 60
+            ` + nap + `
     finally:
     - name: cleanup
       taskSpec:
@@ -552,8 +556,24 @@ spec:
 	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
 		t.Fatalf("exit: %v, want code 130\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
 	}
-	if d := time.Since(start); d > 20*time.Second {
+	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("took %s to stop", d)
+	}
+	if pids, _ := exec.Command("pgrep", "-f", nap).Output(); len(pids) > 0 {
+		t.Errorf("the step's process outlived colo: pids %s", pids)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, ".colo", "runs", "slow", "status.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Status v1.PipelineRunStatus `json:"status"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if c := doc.Status.GetCondition(); c == nil || c.Status != corev1.ConditionFalse || c.Reason != "Cancelled" {
+		t.Errorf("status.json condition = %+v, want False Cancelled", c)
 	}
 	if !strings.Contains(stdout.String(), "[cleanup : clean] cleaning up") {
 		t.Errorf("finally did not run after a graceful interrupt:\n%s", stdout.String())
