@@ -22,18 +22,24 @@
 // nothing of the sandbox's: mount points such as /workspace, /tekton or a
 // workingDir /a/path/too/far are created in the tmpfs. When a target or a
 // working directory must be created inside an existing host directory
-// (say /var/lib/x), that directory is replaced, in the sandbox only, by a
-// tmpfs holding bind mounts of each of its entries, level by level down to
-// the missing one; the sandbox sees the same contents, but entries created
-// directly in such a directory afterwards stay in sandbox memory, and its
-// original entries cannot be renamed or removed there. Nothing is written
-// to the host except through the mounts: files written to a mount land in
-// the caller's directory; files written to existing host directories land
-// on the host, as they would for any host process.
+// (say /var/lib/x), that directory and everything below it that is not a
+// mount becomes copy-on-write in the sandbox: an overlayfs whose lower
+// layer is the host directory and whose upper layer is sandbox memory,
+// with the mounts below it bound again on top. The sandbox sees the same
+// contents, but what it creates, changes or removes there stays in the
+// sandbox, as in a container's writable layer; the cost does not depend on
+// the directory's size. (Where
+// overlayfs is refused, the directory is replaced by a tmpfs of bind
+// mounts of its entries instead: there, existing entries are shared with
+// the host and cannot be renamed or removed.) Nothing is written to the
+// host except through the mounts and existing host directories that were
+// not made copy-on-write: files written to a mount land in the caller's
+// directory; files written to, say, an existing /tmp land on the host, as
+// they would for any host process.
 //
-// Entries added to the host's root (or to a directory replaced as above)
-// after the sandbox started are not seen in it. Mounts are applied
-// shallowest target first; a ReadOnly mount is read-only recursively.
+// Entries added to the host's root after the sandbox started are not seen
+// in it. Mounts are applied shallowest target first; a ReadOnly mount is
+// read-only recursively.
 //
 // # Processes
 //

@@ -17,6 +17,7 @@ import (
 const (
 	oldRootName = ".colo-sandbox-oldroot"
 	stageName   = ".colo-sandbox-stage"
+	scratchName = ".colo-sandbox-scratch"
 )
 
 // maxSymlinks bounds symbolic links followed while resolving one path, as
@@ -138,7 +139,7 @@ func buildRoot(spec *wireSpec) (*rootfs, error) {
 	}
 	for _, e := range entries {
 		name := e.Name()
-		if name == oldRootName || name == stageName {
+		if name == oldRootName || name == stageName || name == scratchName {
 			continue
 		}
 		if name == "proc" && e.IsDir() {
@@ -210,15 +211,22 @@ func (r *rootfs) mountProc(old string) error {
 }
 
 // mirror recreates the host entry src at dst: a directory or file as a
-// recursive bind mount, a symbolic link as a copy.
+// recursive bind mount, a symbolic link as a copy. An entry that the host
+// removes meanwhile is left out.
 func (r *rootfs) mirror(src, dst string) error {
 	var st unix.Stat_t
 	if err := unix.Lstat(src, &st); err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return nil
+		}
 		return fmt.Errorf("mirror %s: %w", dst, err)
 	}
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFLNK:
 		target, err := os.Readlink(src)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
 		if err != nil {
 			return fmt.Errorf("mirror %s: %w", dst, err)
 		}
@@ -238,6 +246,10 @@ func (r *rootfs) mirror(src, dst string) error {
 		unix.Close(fd)
 	}
 	if err := unix.Mount(src, dst, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			_ = os.Remove(dst)
+			return nil
+		}
 		return fmt.Errorf("mirror %s: bind: %w", dst, err)
 	}
 	r.mounts = append(r.mounts, mountRec{path: dst, host: true})
@@ -377,23 +389,145 @@ func split(p string) []string {
 	return out
 }
 
-// own makes directory dir writable without touching the host: while dir
-// lies in a host directory, the host directory nearest the root on its way
-// is replaced by a tmpfs holding bind mounts of each of its entries (and
-// copies of its symbolic links), one level at a time. Afterwards the
-// sandbox sees the same contents, but new entries there land in sandbox
-// memory.
+// own makes directory dir (resolved) writable without touching the host.
+// If dir lies in a host directory, it becomes copy-on-write in the sandbox
+// (see overlay). Where overlayfs is refused, the host directory nearest the
+// root on dir's way is instead replaced by a tmpfs of bind mounts of its
+// entries, one level at a time (see split).
 func (r *rootfs) own(dir string) error {
+	if host, _ := r.hostAt(dir); !host {
+		return nil
+	}
+	oerr := r.overlay(dir)
+	if oerr == nil {
+		return nil
+	}
 	for {
 		host, at := r.hostAt(dir)
 		if !host {
 			return nil
 		}
 		if err := r.split(at); err != nil {
-			return err
+			return errors.Join(oerr, err)
 		}
 	}
 }
+
+// overlay mounts an overlayfs over dir whose lower layer is dir and whose
+// upper layer is a fresh tmpfs: the sandbox sees dir's contents, and
+// whatever it creates or changes there stays in sandbox memory, as in a
+// container's writable layer. Mounts below dir, which overlayfs would hide,
+// are bound again on top. The cost does not depend on dir's size.
+func (r *rootfs) overlay(dir string) error {
+	var st unix.Stat_t
+	if err := unix.Stat(dir, &st); err != nil {
+		return fmt.Errorf("overlay %s: %w", dir, err)
+	}
+	subs, err := submounts(dir)
+	if err != nil {
+		return fmt.Errorf("overlay %s: %w", dir, err)
+	}
+	// What each submount is, before dir's own record covers them.
+	subHost := make([]bool, len(subs))
+	for i, sub := range subs {
+		subHost[i], _ = r.hostAt(sub)
+	}
+
+	hold, scratch := "/"+stageName, "/"+scratchName
+	for _, d := range []string{hold, scratch} {
+		if err := unix.Mkdir(d, 0o700); err != nil {
+			return fmt.Errorf("overlay %s: %w", dir, err)
+		}
+		defer unix.Rmdir(d)
+	}
+	if err := unix.Mount(dir, hold, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("overlay %s: hold: %w", dir, err)
+	}
+	defer unix.Unmount(hold, unix.MNT_DETACH)
+	if err := unix.Mount("tmpfs", scratch, "tmpfs", 0, "mode=0700"); err != nil {
+		return fmt.Errorf("overlay %s: upper layer: %w", dir, err)
+	}
+	// The overlay keeps private clones of its layers: the scratch mount
+	// can go, and with it any path to the upper layer.
+	defer unix.Unmount(scratch, unix.MNT_DETACH)
+	upper, work := scratch+"/upper", scratch+"/work"
+	for _, d := range []string{upper, work} {
+		if err := unix.Mkdir(d, 0o755); err != nil {
+			return fmt.Errorf("overlay %s: %w", dir, err)
+		}
+	}
+	// The merged root takes the upper root's owner and mode.
+	if err := unix.Chmod(upper, st.Mode&0o7777); err != nil {
+		return fmt.Errorf("overlay %s: %w", dir, err)
+	}
+	_ = unix.Chown(upper, int(st.Uid), int(st.Gid))
+	opts := "lowerdir=" + hold + ",upperdir=" + upper + ",workdir=" + work
+	if err := unix.Mount("overlay", dir, "overlay", 0, opts); err != nil {
+		// Unprivileged overlays may need user.* extended attributes.
+		if err2 := unix.Mount("overlay", dir, "overlay", 0, opts+",userxattr"); err2 != nil {
+			return fmt.Errorf("overlay %s: %w", dir, err)
+		}
+	}
+	for _, sub := range subs {
+		if err := unix.Mount(hold+strings.TrimPrefix(sub, dir), sub, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			_ = unix.Unmount(dir, unix.MNT_DETACH)
+			return fmt.Errorf("overlay %s: mount %s again: %w", dir, sub, err)
+		}
+	}
+	r.mounts = append(r.mounts, mountRec{path: dir})
+	for i, sub := range subs {
+		r.mounts = append(r.mounts, mountRec{path: sub, host: subHost[i]})
+	}
+	return nil
+}
+
+// submounts returns the mount points strictly below dir, leaving out those
+// below another one of them (a recursive bind brings them along).
+func submounts(dir string) ([]string, error) {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return nil, err
+	}
+	var below []string
+	for line := range strings.SplitSeq(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 5 {
+			continue
+		}
+		if p := unescapeMountinfo(f[4]); strings.HasPrefix(p, dir+"/") {
+			below = append(below, p)
+		}
+	}
+	slices.Sort(below)
+	below = slices.Compact(below)
+	var top []string
+	for _, p := range below {
+		if len(top) == 0 || !strings.HasPrefix(p, top[len(top)-1]+"/") {
+			top = append(top, p)
+		}
+	}
+	return top, nil
+}
+
+// unescapeMountinfo decodes the octal escapes (\040 for a space) the
+// kernel writes in /proc/self/mountinfo paths.
+func unescapeMountinfo(s string) string {
+	if !strings.Contains(s, "\\") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) && isOctal(s[i+1]) && isOctal(s[i+2]) && isOctal(s[i+3]) {
+			b.WriteByte((s[i+1]-'0')<<6 | (s[i+2]-'0')<<3 | (s[i+3] - '0'))
+			i += 3
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func isOctal(c byte) bool { return c >= '0' && c <= '7' }
 
 // split replaces the host directory mounted at dir with a tmpfs of bind
 // mounts of its entries.

@@ -356,7 +356,10 @@ func TestSignal(t *testing.T) {
 	}{
 		{name: "SIGTERM handled", script: "trap 'exit 42' TERM; echo ready; while :; do sleep 0.01; done", sig: syscall.SIGTERM, want: sandbox.Exit{Code: 42}},
 		{name: "SIGTERM default", script: "echo ready; exec sleep 1000", sig: syscall.SIGTERM, want: sandbox.Exit{Code: 143, Signal: syscall.SIGTERM}},
-		{name: "SIGTERM reaches the foreground child", script: "echo ready; sleep 1000; exit 7", sig: syscall.SIGTERM, want: sandbox.Exit{Code: 7}},
+		// The shell defers its trap until its foreground child ends: only
+		// a signal to the whole group ends the child. The child says it
+		// is ready, so the signal cannot come before it runs.
+		{name: "SIGTERM reaches the foreground child", script: "trap ':' TERM; sh -c 'echo ready; exec sleep 1000'; exit 7", sig: syscall.SIGTERM, want: sandbox.Exit{Code: 7}},
 		{name: "SIGKILL", script: "trap '' TERM; echo ready; while :; do sleep 0.01; done", sig: syscall.SIGKILL, want: sandbox.Exit{Code: 137, Signal: syscall.SIGKILL}},
 	}
 	for _, tt := range tests {
@@ -518,7 +521,10 @@ func TestNoProcessOutlivesItsSandbox(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer sb.Close()
-		out, exit := run(t, sb, sh("setsid "+s+" 1000 </dev/null >/dev/null 2>&1 & echo ok"))
+		// The script waits until the sleeper's session is its own: until
+		// then, the end of the script would kill it with its group.
+		marker := filepath.Join(t.TempDir(), "left")
+		out, exit := run(t, sb, sh("setsid sh -c 'touch "+marker+"; exec "+s+" 1000' </dev/null >/dev/null 2>&1 & while [ ! -e "+marker+" ]; do sleep 0.01; done"))
 		if exit.Code != 0 {
 			t.Fatalf("%v: %s", exit, out)
 		}
@@ -613,14 +619,13 @@ func TestConcurrentProcesses(t *testing.T) {
 
 func TestSandboxNamespaces(t *testing.T) {
 	sb := start(t, sandbox.Spec{Hostname: "my-pod"})
-	out, exit := run(t, sb, sh("hostname; echo $$; cat /proc/1/cmdline | tr '\\0' '\\n' | tail -n 1"))
+	out, exit := run(t, sb, sh("hostname; cat /proc/1/cmdline | tr '\\0' '\\n' | tail -n 1"))
 	if exit.Code != 0 {
 		t.Fatalf("%v: %s", exit, out)
 	}
-	// The shell is the first process started in the sandbox, after the
-	// supervisor, which is PID 1 in the sandbox's /proc.
-	if diff := cmp.Diff([]string{"my-pod", "2", sandbox.SupervisorArg}, strings.Fields(out)); diff != "" {
-		t.Errorf("hostname, shell pid, PID 1's last argument (-want +got):\n%s", diff)
+	// The supervisor is PID 1 in the sandbox's own /proc.
+	if diff := cmp.Diff([]string{"my-pod", sandbox.SupervisorArg}, strings.Fields(out)); diff != "" {
+		t.Errorf("hostname, PID 1's last argument (-want +got):\n%s", diff)
 	}
 	host, err := os.Hostname()
 	if err != nil {
@@ -664,5 +669,215 @@ func TestSpecErrors(t *testing.T) {
 	}
 	if _, err := sandbox.Start(context.Background(), sandbox.Spec{Mounts: []sandbox.Mount{{Source: "/", Target: "relative"}}}); err == nil {
 		t.Error("Start with a relative target: got no error")
+	}
+}
+
+// nobody is the unprivileged user TestUnprivileged runs as.
+const nobody = 65534
+
+func TestUnprivileged(t *testing.T) {
+	if os.Getenv("SANDBOX_TEST_UNPRIVILEGED") != "" {
+		unprivileged(t)
+		return
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("not root: every other test already runs unprivileged")
+	}
+	// Run this test again, in a copy of the test binary that nobody can
+	// run, as nobody.
+	dir, err := os.MkdirTemp("", "sandbox-unprivileged")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ws, tmp := filepath.Join(dir, "ws"), filepath.Join(dir, "tmp")
+	for _, d := range []string{ws, tmp} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(d, nobody, nobody); err != nil {
+			t.Fatal(err)
+		}
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "sandbox.test")
+	if err := os.WriteFile(bin, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-test.run=^TestUnprivileged$", "-test.v")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "SANDBOX_TEST_UNPRIVILEGED="+ws, "TMPDIR="+tmp)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("test as uid %d: %v\n%s", nobody, err, out)
+	}
+	t.Logf("as uid %d:\n%s", nobody, out)
+	if strings.Contains(string(out), "--- SKIP") {
+		t.Skipf("user namespaces are not available to uid %d:\n%s", nobody, out)
+	}
+	f, err := os.Stat(filepath.Join(ws, "f"))
+	if err != nil {
+		t.Fatalf("file written in the sandbox: %v\n%s", err, out)
+	}
+	st := f.Sys().(*syscall.Stat_t)
+	if diff := cmp.Diff([]uint32{nobody, nobody}, []uint32{st.Uid, st.Gid}); diff != "" {
+		t.Errorf("owner of the file written in the sandbox (-want +got):\n%s", diff)
+	}
+}
+
+// unprivileged runs as nobody, with ws a directory nobody owns.
+func unprivileged(t *testing.T) {
+	ws := os.Getenv("SANDBOX_TEST_UNPRIVILEGED")
+	before := hostState(t, "/workspace")
+	sb, err := sandbox.Start(context.Background(), sandbox.Spec{Mounts: []sandbox.Mount{{Source: ws, Target: "/workspace/source"}}})
+	if errors.Is(err, sandbox.ErrUnsupported) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := sb.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}()
+	cmd := sh("id -u; echo f > /workspace/source/f; echo y > /workspace/y; cat /workspace/y")
+	cmd.MkdirDir, cmd.Dir = true, "/a/new/dir"
+	out, exit := run(t, sb, cmd)
+	if diff := cmp.Diff("0\ny\n", out); diff != "" || exit.Code != 0 {
+		t.Errorf("%v; output (-want +got):\n%s", exit, diff)
+	}
+	root := 0
+	if _, err := sb.Start(sandbox.Cmd{Path: "/bin/true", UID: &root}); err != nil {
+		t.Errorf("Start as uid 0 (the caller): %v", err)
+	}
+	other := 1000
+	if _, err := sb.Start(sandbox.Cmd{Path: "/bin/true", UID: &other}); err == nil {
+		t.Errorf("Start as uid %d: got no error, want one: only the caller's uid is mapped", other)
+	}
+	if diff := cmp.Diff(before, hostState(t, "/workspace")); diff != "" {
+		t.Errorf("host /workspace changed (-before +after):\n%s", diff)
+	}
+}
+
+// BenchmarkStartProcess measures what a process costs in a sandbox (start,
+// run /bin/true, learn its exit) against a plain exec.Command.
+func BenchmarkStartProcess(b *testing.B) {
+	b.Run("sandbox", func(b *testing.B) {
+		sb, err := sandbox.Start(context.Background(), sandbox.Spec{Mounts: []sandbox.Mount{{Source: b.TempDir(), Target: "/workspace/source"}}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer sb.Close()
+		env := os.Environ()
+		for b.Loop() {
+			p, err := sb.Start(sandbox.Cmd{Path: "/bin/true", Env: env, Dir: "/workspace/source"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if exit, err := p.Wait(); err != nil || exit.Code != 0 {
+				b.Fatal(exit, err)
+			}
+		}
+	})
+	b.Run("exec", func(b *testing.B) {
+		for b.Loop() {
+			if err := exec.Command("/bin/true").Run(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("sandbox-start-close", func(b *testing.B) {
+		for b.Loop() {
+			sb, err := sandbox.Start(context.Background(), sandbox.Spec{Mounts: []sandbox.Mount{
+				{Source: b.TempDir(), Target: "/workspace/source"},
+				{Source: b.TempDir(), Target: "/tekton/results"},
+			}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := sb.Close(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// A directory created inside a host directory makes that directory
+// copy-on-write in the sandbox; mounts below it must stay in place.
+func TestCreatingKeepsMountsBelow(t *testing.T) {
+	host := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(host, "a"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(host, "a", "old"), []byte("host\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := t.TempDir()
+	sb := start(t, sandbox.Spec{Mounts: []sandbox.Mount{{Source: src, Target: filepath.Join(host, "a", "m")}}})
+
+	tests := []struct {
+		name    string
+		dir     string
+		script  string
+		wantOut string
+	}{
+		{
+			name:    "caller mount below a new directory's parent",
+			dir:     filepath.Join(host, "new"),
+			script:  "echo w > ../a/m/w && cat ../a/old && ls ../a",
+			wantOut: "host\nm\nold\n",
+		},
+		{
+			name:    "changes to the host directory stay in the sandbox",
+			dir:     filepath.Join(host, "a", "new"),
+			script:  "echo sandbox > ../old && rm ../old && ls ..",
+			wantOut: "m\nnew\n",
+		},
+		{
+			name:    "host mounts below a new directory's parent",
+			dir:     "/dev/colo-new",
+			script:  "stat -f -c %T /dev/shm /dev/pts && test -c /dev/null && echo null",
+			wantOut: "tmpfs\ndevpts\nnull\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cmd := sh(tt.script)
+			cmd.Dir, cmd.MkdirDir = tt.dir, true
+			out, exit := run(t, sb, cmd)
+			if exit.Code != 0 {
+				t.Fatalf("%v: %s", exit, out)
+			}
+			if diff := cmp.Diff(tt.wantOut, out); diff != "" {
+				t.Errorf("output (-want +got):\n%s", diff)
+			}
+		})
+	}
+	if diff := cmp.Diff([]string{"w"}, hostState(t, src)); diff != "" {
+		t.Errorf("mount source (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"a"}, hostState(t, host)); diff != "" {
+		t.Errorf("host directory (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"old"}, hostState(t, filepath.Join(host, "a"))); diff != "" {
+		t.Errorf("host directory (-want +got):\n%s", diff)
+	}
+	if b, err := os.ReadFile(filepath.Join(host, "a", "old")); err != nil || string(b) != "host\n" {
+		t.Errorf("host file: got %q, %v; want it unchanged", b, err)
+	}
+	if _, err := os.Lstat("/dev/colo-new"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("host /dev/colo-new: got %v, want it absent", err)
 	}
 }
