@@ -73,6 +73,10 @@ type reply struct {
 // that user to root, so that processes started with no UID and GID, or
 // with 0, run as the caller, and other ids are refused.
 //
+// The kernel ties the supervisor's death signal to the thread that started
+// it: call Start from a goroutine that is not locked to its thread
+// (runtime.LockOSThread), or the sandbox dies when that goroutine ends.
+//
 // Where namespaces are unavailable, the error wraps ErrUnsupported.
 func Start(ctx context.Context, spec Spec) (*Sandbox, error) {
 	if IsSupervisor(os.Args) {
