@@ -1,0 +1,481 @@
+package controller
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/colo-ci/colo/internal/engine"
+	v1 "github.com/colo-ci/colo/pkg/apis/pipeline/v1"
+)
+
+// Reconciler runs the claimed runs of one kind, PipelineRun or TaskRun: it
+// makes each run's Pod and keeps the run's status in step with what the
+// Pod's orchestrator reports. Reconcile is safe to call any number of times
+// and from a restarted process: whatever it needs to know it reads from the
+// run and its Pod.
+type Reconciler struct {
+	client    client.Client
+	apiReader client.Reader
+	scheme    *runtime.Scheme
+	recorder  events.EventRecorder
+	compiler  PodCompiler
+	tracker   *tracker
+	now       func() time.Time
+	engine    engine.Options
+	grace     time.Duration
+	newRun    func() client.Object
+}
+
+// Reconcile brings one run a step closer to done.
+func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	run := r.newRun()
+	if err := r.client.Get(ctx, req.NamespacedName, run); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.tracker.forget(req.NamespacedName)
+			return reconcile.Result{}, nil
+		}
+		return reconcile.Result{}, err
+	}
+	if !Claimed(run) || isDone(run) {
+		r.tracker.forget(req.NamespacedName)
+		return reconcile.Result{}, nil
+	}
+	res, err := r.reconcile(ctx, run)
+	if apierrors.IsConflict(err) {
+		// The run changed since the cache saw it: look again soon.
+		logf.FromContext(ctx).V(1).Info("the run changed while being reconciled; trying again")
+		return reconcile.Result{RequeueAfter: 100 * time.Millisecond}, nil
+	}
+	return res, err
+}
+
+// reconcile handles a claimed run that has not finished.
+func (r *Reconciler) reconcile(ctx context.Context, run client.Object) (reconcile.Result, error) {
+	pod, err := r.getPod(ctx, run)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	switch {
+	case pod == nil && !isStarted(run):
+		return r.start(ctx, run)
+	case pod == nil:
+		return reconcile.Result{}, r.fail(ctx, run, nil, failedReason(run),
+			fmt.Sprintf("the Pod %q that ran %s %q was deleted before the run finished", PodName(run.GetName()), kindOf(run), run.GetName()))
+	case !metav1.IsControlledBy(pod, run):
+		// An earlier run of the same name left it, and it is being
+		// deleted with that run; or someone else made it.
+		logf.FromContext(ctx).Info("a Pod of the run's Pod name exists but is not the run's; waiting for it to go", "pod", pod.Name)
+		return reconcile.Result{RequeueAfter: 2 * time.Second}, nil
+	}
+	return r.follow(ctx, run, pod)
+}
+
+// getPod returns the run's Pod, or nil when it has none. The cache may not
+// have seen a Pod the controller just made, so a run that has started is
+// checked against the API server before its Pod is taken as gone.
+func (r *Reconciler) getPod(ctx context.Context, run client.Object) (*corev1.Pod, error) {
+	key := types.NamespacedName{Namespace: run.GetNamespace(), Name: PodName(run.GetName())}
+	pod := &corev1.Pod{}
+	err := r.client.Get(ctx, key, pod)
+	if err == nil {
+		return pod, nil
+	}
+	if !apierrors.IsNotFound(err) {
+		return nil, err
+	}
+	if !isStarted(run) {
+		return nil, nil
+	}
+	err = r.apiReader.Get(ctx, key, pod)
+	switch {
+	case err == nil:
+		return pod, nil
+	case apierrors.IsNotFound(err):
+		return nil, nil
+	}
+	return nil, err
+}
+
+// start makes the Pod of a run that has none, or says why it makes none.
+func (r *Reconciler) start(ctx context.Context, run client.Object) (reconcile.Result, error) {
+	log := logf.FromContext(ctx)
+	if isPending(run) {
+		orig := run.DeepCopyObject().(client.Object)
+		statusOf(run).SetCondition(r.condition(corev1.ConditionUnknown, pendingReason(run), pendingMessage(run)))
+		return reconcile.Result{}, r.patchStatus(ctx, orig, run)
+	}
+	if isHardCancel(run) {
+		return reconcile.Result{}, r.fail(ctx, run, nil, cancelledReason(run), cancelledMessage(run))
+	}
+	p, inv, err := prepare(ctx, r.apiReader, run, r.engine)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	if inv != nil {
+		log.V(1).Info("the run is invalid", "reason", inv.reason)
+		return reconcile.Result{}, r.fail(ctx, run, nil, inv.reason, inv.message)
+	}
+	pod, err := r.compiler.Compile(ctx, p.run, p.set)
+	if err != nil {
+		return reconcile.Result{}, r.fail(ctx, run, nil, createFailedReason(run), fmt.Sprintf("building the Pod: %v", err))
+	}
+	if err := r.dress(pod, run); err != nil {
+		return reconcile.Result{}, err
+	}
+	err = r.client.Create(ctx, pod)
+	switch {
+	case err == nil:
+		log.Info("created the run's Pod", "pod", pod.Name)
+	case apierrors.IsAlreadyExists(err):
+		// Made by an earlier reconcile whose status update did not land,
+		// or not the run's at all: Reconcile sorts that out.
+		if err := r.apiReader.Get(ctx, client.ObjectKeyFromObject(pod), pod); err != nil {
+			return reconcile.Result{}, err
+		}
+		if !metav1.IsControlledBy(pod, run) {
+			return reconcile.Result{RequeueAfter: 2 * time.Second}, nil
+		}
+	case apierrors.IsInvalid(err) || apierrors.IsBadRequest(err) || (apierrors.IsForbidden(err) && !isQuota(err)):
+		return reconcile.Result{}, r.fail(ctx, run, nil, createFailedReason(run), fmt.Sprintf("creating the Pod: %v", err))
+	default:
+		return reconcile.Result{}, fmt.Errorf("creating the Pod: %w", err)
+	}
+	return r.follow(ctx, run, pod)
+}
+
+// isQuota reports whether a Pod was refused for a resource quota, which
+// may leave room later.
+func isQuota(err error) bool {
+	var st apierrors.APIStatus
+	if s, ok := err.(apierrors.APIStatus); ok {
+		st = s
+	}
+	return st != nil && containsFold(st.Status().Message, "exceeded quota")
+}
+
+// dress names the Pod, makes the run its controller and adds the labels
+// and annotations the controller relies on.
+func (r *Reconciler) dress(pod *corev1.Pod, run client.Object) error {
+	pod.Name = PodName(run.GetName())
+	pod.Namespace = run.GetNamespace()
+	pod.GenerateName = ""
+	if pod.Labels == nil {
+		pod.Labels = map[string]string{}
+	}
+	pod.Labels[LabelManagedBy] = ManagedByValue
+	if isCancel(run) {
+		if pod.Annotations == nil {
+			pod.Annotations = map[string]string{}
+		}
+		pod.Annotations[AnnotationSpecStatus] = specStatus(run)
+	}
+	pod.OwnerReferences = nil
+	return controllerutil.SetControllerReference(run, pod, r.scheme)
+}
+
+// follow carries a run whose Pod exists on: it passes a cancel to the Pod,
+// applies the orchestrator's latest report, and fails the run when its Pod
+// is gone, ended without a final report, or outlived the run's timeout.
+func (r *Reconciler) follow(ctx context.Context, run client.Object, pod *corev1.Pod) (reconcile.Result, error) {
+	log := logf.FromContext(ctx)
+	key := client.ObjectKeyFromObject(run)
+	orig := run.DeepCopyObject().(client.Object)
+	now := r.now()
+
+	if !isStarted(run) {
+		r.markStarted(run, pod)
+	}
+	orchestrator := containerState(pod, OrchestratorContainer)
+	orchestratorRan := orchestrator != nil && (orchestrator.Running != nil || orchestrator.Terminated != nil)
+
+	if isCancel(run) {
+		if isHardCancel(run) && !orchestratorRan && pod.DeletionTimestamp == nil {
+			// Nothing ran yet that could report: the run ends here.
+			if err := r.deletePod(ctx, pod); err != nil {
+				return reconcile.Result{}, err
+			}
+			return reconcile.Result{}, r.failFrom(ctx, orig, run, pod, cancelledReason(run), cancelledMessage(run))
+		}
+		if pod.Annotations[AnnotationSpecStatus] != specStatus(run) {
+			p := pod.DeepCopy()
+			if p.Annotations == nil {
+				p.Annotations = map[string]string{}
+			}
+			p.Annotations[AnnotationSpecStatus] = specStatus(run)
+			if err := r.client.Patch(ctx, p, client.MergeFrom(pod)); err != nil && !apierrors.IsNotFound(err) {
+				return reconcile.Result{}, fmt.Errorf("passing spec.status %s to the Pod: %w", specStatus(run), err)
+			}
+			log.Info("passed the cancel request to the Pod", "specStatus", specStatus(run))
+		}
+	}
+
+	var retry time.Duration
+	if orchestratorRan {
+		follow := orchestrator.Terminated == nil && !podDone(pod)
+		retry = r.tracker.read(key, pod, follow)
+	}
+	latest, readAll, readErr := r.tracker.state(key, pod.UID)
+	if readErr != nil {
+		log.Error(readErr, "reading the orchestrator's status reports")
+	}
+	if latest != nil {
+		applyReport(run, latest)
+	}
+	if isDone(run) {
+		r.tracker.forget(key)
+		return reconcile.Result{}, r.patchStatus(ctx, orig, run)
+	}
+
+	switch {
+	case pod.DeletionTimestamp != nil:
+		return reconcile.Result{}, r.failFrom(ctx, orig, run, pod, failedReason(run),
+			fmt.Sprintf("the Pod %q that ran %s %q was deleted before the run finished", pod.Name, kindOf(run), run.GetName()))
+	case podDone(pod) && pod.Status.Reason == "Evicted":
+		return reconcile.Result{}, r.failFrom(ctx, orig, run, pod, evictedReason(run),
+			fmt.Sprintf("the Pod %q that ran %s %q was evicted: %s", pod.Name, kindOf(run), run.GetName(), pod.Status.Message))
+	case podDone(pod) && pod.Status.Reason == "DeadlineExceeded":
+		return reconcile.Result{}, r.failFrom(ctx, orig, run, pod, timeoutReason(run), timeoutMessage(run))
+	case podDone(pod) && (!orchestratorRan || (readAll && readErr == nil)):
+		return reconcile.Result{}, r.failFrom(ctx, orig, run, pod, failedReason(run),
+			fmt.Sprintf("the Pod %q that ran %s %q ended without reporting the run's end: %s", pod.Name, kindOf(run), run.GetName(), podSummary(pod)))
+	}
+
+	res := reconcile.Result{RequeueAfter: retry}
+	if d := timeout(run); d > 0 {
+		start, _ := timesOf(run)
+		deadline := (*start).Add(d + r.grace)
+		if !now.Before(deadline) {
+			if err := r.deletePod(ctx, pod); err != nil {
+				return reconcile.Result{}, err
+			}
+			return reconcile.Result{}, r.failFrom(ctx, orig, run, nil, timeoutReason(run), timeoutMessage(run))
+		}
+		if wait := deadline.Sub(now); res.RequeueAfter == 0 || wait < res.RequeueAfter {
+			res.RequeueAfter = wait
+		}
+	}
+	return res, r.patchStatus(ctx, orig, run)
+}
+
+// markStarted records that the run's Pod exists: the run's start time and
+// its Started condition (and, for a TaskRun, its Pod's name).
+func (r *Reconciler) markStarted(run client.Object, pod *corev1.Pod) {
+	start, _ := timesOf(run)
+	if *start == nil {
+		t := metav1.NewTime(r.now())
+		if !pod.CreationTimestamp.IsZero() && pod.CreationTimestamp.Before(&t) {
+			t = pod.CreationTimestamp
+		}
+		*start = &t
+	}
+	if tr, ok := run.(*v1.TaskRun); ok {
+		tr.Status.PodName = pod.Name
+	}
+	statusOf(run).SetCondition(r.condition(corev1.ConditionUnknown, reasonStarted, ""))
+}
+
+// fail ends a run that has not finished: False with reason and message,
+// and a completion time. With pod, the run's Pod, it is marked started
+// first, as a run that had a Pod has.
+func (r *Reconciler) fail(ctx context.Context, run client.Object, pod *corev1.Pod, reason, message string) error {
+	return r.failFrom(ctx, run.DeepCopyObject().(client.Object), run, pod, reason, message)
+}
+
+// failFrom is fail for a run already changed from orig.
+func (r *Reconciler) failFrom(ctx context.Context, orig, run client.Object, pod *corev1.Pod, reason, message string) error {
+	now := metav1.NewTime(r.now())
+	start, completion := timesOf(run)
+	if *start == nil {
+		if pod != nil {
+			r.markStarted(run, pod)
+		} else {
+			*start = &now
+		}
+	}
+	*completion = &now
+	statusOf(run).SetCondition(r.condition(corev1.ConditionFalse, reason, message))
+	r.tracker.forget(client.ObjectKeyFromObject(run))
+	return r.patchStatus(ctx, orig, run)
+}
+
+func (r *Reconciler) deletePod(ctx context.Context, pod *corev1.Pod) error {
+	err := r.client.Delete(ctx, pod, client.Preconditions{UID: &pod.UID})
+	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+		return fmt.Errorf("deleting the Pod: %w", err)
+	}
+	return nil
+}
+
+func (r *Reconciler) condition(status corev1.ConditionStatus, reason, message string) v1.Condition {
+	return v1.Condition{
+		Type:               v1.ConditionSucceeded,
+		Status:             status,
+		Reason:             reason,
+		Message:            message,
+		LastTransitionTime: metav1.NewTime(r.now()),
+	}
+}
+
+// applyReport puts the orchestrator's report into the run's status. The
+// run keeps the start time the controller gave it (when its Pod was made)
+// and, for a TaskRun, its Pod's name.
+func applyReport(run client.Object, rep *engine.Status) {
+	switch o := run.(type) {
+	case *v1.PipelineRun:
+		if rep.PipelineRun == nil {
+			return
+		}
+		st := copyJSON(rep.PipelineRun)
+		st.StartTime = earlier(o.Status.StartTime, st.StartTime)
+		st.ObservedGeneration = o.Generation
+		keepTransitionTime(&o.Status.Status, &st.Status)
+		o.Status = *st
+	case *v1.TaskRun:
+		var src *v1.TaskRunStatus
+		switch {
+		case rep.TaskRun != nil:
+			src = rep.TaskRun
+		case len(rep.TaskRuns) == 1:
+			src = &rep.TaskRuns[0].Status
+		default:
+			return
+		}
+		st := copyJSON(src)
+		st.StartTime = earlier(o.Status.StartTime, st.StartTime)
+		st.PodName = o.Status.PodName
+		st.ObservedGeneration = o.Generation
+		keepTransitionTime(&o.Status.Status, &st.Status)
+		o.Status = *st
+	}
+}
+
+// keepTransitionTime keeps the condition's last transition time when a
+// report does not change the condition, so that status is only written
+// when something changed.
+func keepTransitionTime(old, updated *v1.Status) {
+	oc, nc := old.GetCondition(), updated.GetCondition()
+	if oc != nil && nc != nil && oc.Status == nc.Status && oc.Reason == nc.Reason && oc.Message == nc.Message {
+		nc.LastTransitionTime = oc.LastTransitionTime
+	}
+}
+
+func earlier(a, b *metav1.Time) *metav1.Time {
+	switch {
+	case a == nil:
+		return b
+	case b == nil || a.Before(b):
+		return a
+	}
+	return b
+}
+
+// patchStatus writes run's status if it differs from orig's, and emits the
+// Event upstream emits for the change of its Succeeded condition.
+func (r *Reconciler) patchStatus(ctx context.Context, orig, run client.Object) error {
+	if reflect.DeepEqual(statusJSON(orig), statusJSON(run)) {
+		return nil
+	}
+	// The lock makes a reconcile that read a stale run (the cache lags
+	// behind the controller's own writes) fail, and retry, rather than
+	// overwrite what a newer one wrote.
+	if err := r.client.Status().Patch(ctx, run, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
+		return fmt.Errorf("updating the run's status: %w", err)
+	}
+	r.emit(run, statusOf(orig).GetCondition(), statusOf(run).GetCondition())
+	return nil
+}
+
+// emit sends the Event upstream sends when a run's Succeeded condition
+// changes: Started when it first appears, its reason while Unknown,
+// Succeeded when True, Failed (a warning) when False.
+func (r *Reconciler) emit(run client.Object, before, after *v1.Condition) {
+	if r.recorder == nil || after == nil {
+		return
+	}
+	if before != nil && before.Status == after.Status && before.Reason == after.Reason && before.Message == after.Message {
+		return
+	}
+	const action = "Reconcile"
+	switch after.Status {
+	case corev1.ConditionUnknown:
+		if before == nil || after.Reason == reasonStarted {
+			r.recorder.Eventf(run, nil, corev1.EventTypeNormal, reasonStarted, action, "")
+			return
+		}
+		r.recorder.Eventf(run, nil, corev1.EventTypeNormal, after.Reason, action, "%s", eventNote(after.Message))
+	case corev1.ConditionTrue:
+		r.recorder.Eventf(run, nil, corev1.EventTypeNormal, "Succeeded", action, "%s", eventNote(after.Message))
+	case corev1.ConditionFalse:
+		r.recorder.Eventf(run, nil, corev1.EventTypeWarning, reasonFailed, action, "%s", eventNote(after.Message))
+	}
+}
+
+// eventNote fits a message into an Event's note (at most 1 kB).
+func eventNote(s string) string {
+	const max = 1024
+	if len(s) <= max {
+		return s
+	}
+	return s[:max-3] + "..."
+}
+
+// statusJSON is a run's status as JSON, to compare.
+func statusJSON(run client.Object) string {
+	var v any
+	switch o := run.(type) {
+	case *v1.PipelineRun:
+		v = o.Status
+	case *v1.TaskRun:
+		v = o.Status
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// podSummary says in a line how a Pod ended.
+func podSummary(pod *corev1.Pod) string {
+	s := string(pod.Status.Phase)
+	if pod.Status.Reason != "" {
+		s += ", " + pod.Status.Reason
+	}
+	if pod.Status.Message != "" {
+		s += ": " + pod.Status.Message
+	}
+	if st := containerState(pod, OrchestratorContainer); st != nil && st.Terminated != nil {
+		t := st.Terminated
+		s += fmt.Sprintf("; container %s exited with code %d", OrchestratorContainer, t.ExitCode)
+		if t.Reason != "" {
+			s += " (" + t.Reason + ")"
+		}
+		if t.Message != "" {
+			s += ": " + t.Message
+		}
+	}
+	return s
+}
+
+func copyJSON[T any](in *T) *T {
+	b, err := json.Marshal(in)
+	if err != nil {
+		panic(fmt.Sprintf("copy %T: %v", in, err))
+	}
+	out := new(T)
+	if err := json.Unmarshal(b, out); err != nil {
+		panic(fmt.Sprintf("copy %T: %v", in, err))
+	}
+	return out
+}
