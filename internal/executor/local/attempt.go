@@ -90,8 +90,22 @@ var tektonDirs = []string{"results", "steps", "home", "scripts", "run", "creds",
 // layout makes the attempt's directories and works out what is mounted where.
 func (a *attempt) layout() error {
 	tekton := filepath.Join(a.dir, "tekton")
+	wsRoot := filepath.Join(a.dir, "workspace")
+	// The attempt's directory is new: make its tree parents first, with
+	// one mkdir each rather than MkdirAll's walk up for every path.
+	if err := os.MkdirAll(a.dir, 0o777); err != nil {
+		return err
+	}
+	dirs := []string{tekton, wsRoot}
 	for _, d := range tektonDirs {
-		if err := os.MkdirAll(filepath.Join(tekton, d), 0o777); err != nil {
+		dirs = append(dirs, filepath.Join(tekton, d))
+	}
+	for i := range a.spec.Spec.Steps {
+		run := filepath.Join(tekton, "run", strconv.Itoa(i))
+		dirs = append(dirs, run, filepath.Join(run, "status"), filepath.Join(run, "status", "results"), filepath.Join(run, "status", "artifacts"))
+	}
+	for _, d := range dirs {
+		if err := os.Mkdir(d, 0o777); err != nil && !errors.Is(err, os.ErrExist) {
 			return err
 		}
 	}
@@ -101,12 +115,6 @@ func (a *attempt) layout() error {
 		return err
 	}
 	for i, st := range a.spec.Spec.Steps {
-		status := filepath.Join(tekton, "run", strconv.Itoa(i), "status")
-		for _, d := range []string{"results", "artifacts"} {
-			if err := os.MkdirAll(filepath.Join(status, d), 0o777); err != nil {
-				return err
-			}
-		}
 		rel := filepath.Join("..", "run", strconv.Itoa(i), "status")
 		for _, link := range []string{stepContainerName(st.Name, i), strconv.Itoa(i)} {
 			if err := os.Symlink(rel, filepath.Join(tekton, "steps", link)); err != nil && !errors.Is(err, os.ErrExist) {
@@ -115,10 +123,6 @@ func (a *attempt) layout() error {
 		}
 	}
 	if err := shims(filepath.Join(tekton, "bin")); err != nil {
-		return err
-	}
-	wsRoot := filepath.Join(a.dir, "workspace")
-	if err := os.MkdirAll(wsRoot, 0o777); err != nil {
 		return err
 	}
 	a.mounts = append(a.mounts,
@@ -545,6 +549,14 @@ func (a *attempt) start(p engine.Process, i int, mounts []sandbox.Mount, outs *o
 		}
 	}
 	proc, err := a.box.Start(cmd)
+	// A script written just now may still be open for writing in a
+	// process forked at that moment (by another attempt starting its
+	// sandbox) until that process execs: the kernel refuses to run it
+	// meanwhile. That passes within milliseconds.
+	for try := 0; errors.Is(err, syscall.ETXTBSY) && try < 50; try++ {
+		time.Sleep(2 * time.Millisecond)
+		proc, err = a.box.Start(cmd)
+	}
 	stdoutW.Close()
 	stderrW.Close()
 	if err != nil {

@@ -50,9 +50,11 @@ func (r *runner) loop(ctx context.Context) (engine.Status, error) {
 	defer flush.Stop()
 	var lastWrite time.Time
 	dirty := false
+	w := newStatusWriter(r.opts.Store)
+	defer w.close()
 	record := func() (engine.Status, error) {
 		st := r.eng.Status()
-		if err := r.opts.Store.WriteStatus(st); err != nil {
+		if err := w.put(st); err != nil {
 			return st, fmt.Errorf("write status: %w", err)
 		}
 		if r.opts.Sink != nil {
@@ -72,6 +74,9 @@ func (r *runner) loop(ctx context.Context) (engine.Status, error) {
 			if err != nil || plan.Done {
 				for _, a := range plan.Actions {
 					r.do(ctx, a)
+				}
+				if cerr := w.close(); err == nil && cerr != nil {
+					err = fmt.Errorf("write status: %w", cerr)
 				}
 				return st, err
 			}
@@ -234,4 +239,72 @@ func reasonOf(err error) string {
 		return re.reason
 	}
 	return "CreateContainerConfigError"
+}
+
+// statusWriter writes a run's status in the background, so the run loop
+// never waits on the disk: a status handed over while an earlier one is
+// being written replaces any that waits, and close writes the last one.
+type statusWriter struct {
+	store Store
+	mu    sync.Mutex
+	next  *engine.Status
+	err   error
+	kick  chan struct{}
+	done  chan struct{}
+	once  sync.Once
+}
+
+func newStatusWriter(store Store) *statusWriter {
+	w := &statusWriter{store: store, kick: make(chan struct{}, 1), done: make(chan struct{})}
+	go w.loop()
+	return w
+}
+
+// put hands st over to be written; it returns the first error a write
+// has met so far.
+func (w *statusWriter) put(st engine.Status) error {
+	w.mu.Lock()
+	w.next = &st
+	err := w.err
+	w.mu.Unlock()
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
+	return err
+}
+
+func (w *statusWriter) loop() {
+	defer close(w.done)
+	for range w.kick {
+		w.flush()
+	}
+	w.flush()
+}
+
+func (w *statusWriter) flush() {
+	w.mu.Lock()
+	st := w.next
+	w.next = nil
+	w.mu.Unlock()
+	if st == nil {
+		return
+	}
+	if err := w.store.WriteStatus(*st); err != nil {
+		w.mu.Lock()
+		if w.err == nil {
+			w.err = err
+		}
+		w.mu.Unlock()
+	}
+}
+
+// close writes what is pending, stops the writer and returns the first
+// error a write met.
+func (w *statusWriter) close() error {
+	w.once.Do(func() { close(w.kick) })
+	<-w.done
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
 }
