@@ -141,6 +141,9 @@ run on this machine with no cluster, their state and logs kept under .colo/.`,
 		newDescribeCommand(streams),
 		newListCommand(streams),
 		newConformanceCommand(streams),
+		newRenderCommand(streams),
+		newOrchestrateCommand(streams),
+		newStepCommand(streams),
 	)
 	return root
 }
