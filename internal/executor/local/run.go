@@ -245,17 +245,18 @@ func reasonOf(err error) string {
 // never waits on the disk: a status handed over while an earlier one is
 // being written replaces any that waits, and close writes the last one.
 type statusWriter struct {
-	store Store
-	mu    sync.Mutex
-	next  *engine.Status
-	err   error
-	kick  chan struct{}
-	done  chan struct{}
-	once  sync.Once
+	store   Store
+	mu      sync.Mutex
+	next    *engine.Status
+	err     error
+	kick    chan struct{}
+	closing chan struct{}
+	done    chan struct{}
+	once    sync.Once
 }
 
 func newStatusWriter(store Store) *statusWriter {
-	w := &statusWriter{store: store, kick: make(chan struct{}, 1), done: make(chan struct{})}
+	w := &statusWriter{store: store, kick: make(chan struct{}, 1), closing: make(chan struct{}), done: make(chan struct{})}
 	go w.loop()
 	return w
 }
@@ -278,9 +279,18 @@ func (w *statusWriter) loop() {
 	defer close(w.done)
 	for range w.kick {
 		w.flush()
+		// Writes are spaced out: what arrives meanwhile is coalesced
+		// into the next one. close does not wait for the pause.
+		select {
+		case <-time.After(writeEvery):
+		case <-w.closing:
+		}
 	}
 	w.flush()
 }
+
+// writeEvery is the least time between two status writes of a run.
+const writeEvery = 50 * time.Millisecond
 
 func (w *statusWriter) flush() {
 	w.mu.Lock()
@@ -302,7 +312,10 @@ func (w *statusWriter) flush() {
 // close writes what is pending, stops the writer and returns the first
 // error a write met.
 func (w *statusWriter) close() error {
-	w.once.Do(func() { close(w.kick) })
+	w.once.Do(func() {
+		close(w.closing)
+		close(w.kick)
+	})
 	<-w.done
 	w.mu.Lock()
 	defer w.mu.Unlock()
