@@ -16,7 +16,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/colo-ci/colo/internal/controller"
-	"github.com/colo-ci/colo/internal/engine"
+	"github.com/colo-ci/colo/internal/runstore"
 	v1 "github.com/colo-ci/colo/pkg/apis/pipeline/v1"
 	"github.com/colo-ci/colo/pkg/apis/pipeline/v1beta1"
 )
@@ -72,6 +72,10 @@ func TestController(t *testing.T) {
 		}
 		if got := pod.Labels["from-compiler"]; got != "yes" {
 			t.Errorf("the compiler's labels were lost: %v", pod.Labels)
+		}
+		wantMount := corev1.VolumeMount{Name: "colo-downward", MountPath: controller.DownwardDir, ReadOnly: true}
+		if !slices.Contains(pod.Spec.Containers[0].VolumeMounts, wantMount) {
+			t.Errorf("the orchestrator's mounts %v lack %v", pod.Spec.Containers[0].VolumeMounts, wantMount)
 		}
 		got := e.waitForCondition(t, pr, func(c *v1.Condition) bool { return c.Reason == "Started" })
 		if got.Status.StartTime == nil {
@@ -342,20 +346,20 @@ spec:
 		setPodStatus(t, e.client, pod, orchestratorRunning)
 
 		running := pipelineRunReport(corev1.ConditionUnknown, "Running", "Tasks Completed: 0 (Failed: 0, Cancelled 0), Incomplete: 1, Skipped: 0")
-		running.PipelineRun.ChildReferences = []v1.ChildStatusReference{{
+		running.PipelineRun.Status.ChildReferences = []v1.ChildStatusReference{{
 			TypeMeta: metav1.TypeMeta{APIVersion: "tekton.dev/v1", Kind: "TaskRun"}, Name: "reported-a", PipelineTaskName: "a",
 		}}
 		reader.write(ns, pod.Name, running)
 		got := e.waitForCondition(t, pr, func(c *v1.Condition) bool { return c.Reason == "Running" })
-		if diff := cmp.Diff(running.PipelineRun.ChildReferences, got.Status.ChildReferences); diff != "" {
+		if diff := cmp.Diff(running.PipelineRun.Status.ChildReferences, got.Status.ChildReferences); diff != "" {
 			t.Errorf("childReferences (-want +got):\n%s", diff)
 		}
 		e.waitForEvent(t, ns, pr.Name, "Running")
 
 		done := pipelineRunReport(corev1.ConditionTrue, "Succeeded", "Tasks Completed: 1 (Failed: 0, Cancelled 0), Skipped: 0")
-		done.PipelineRun.ChildReferences = running.PipelineRun.ChildReferences
-		done.PipelineRun.Results = []v1.PipelineRunResult{{Name: "digest", Value: v1.NewString("sha256:abc")}}
-		done.PipelineRun.CompletionTime = &metav1.Time{Time: time.Now().Truncate(time.Second)}
+		done.PipelineRun.Status.ChildReferences = running.PipelineRun.Status.ChildReferences
+		done.PipelineRun.Status.Results = []v1.PipelineRunResult{{Name: "digest", Value: v1.NewString("sha256:abc")}}
+		done.PipelineRun.Status.CompletionTime = &metav1.Time{Time: time.Now().Truncate(time.Second)}
 		reader.write(ns, pod.Name, done)
 		reader.end(ns, pod.Name)
 		setPodStatus(t, e.client, pod, func(s *corev1.PodStatus) {
@@ -367,7 +371,7 @@ spec:
 		if diff := cmp.Diff(wantCond, *got.Status.GetCondition(), ignoreTime()); diff != "" {
 			t.Errorf("condition (-want +got):\n%s", diff)
 		}
-		if diff := cmp.Diff(done.PipelineRun.Results, got.Status.Results); diff != "" {
+		if diff := cmp.Diff(done.PipelineRun.Status.Results, got.Status.Results); diff != "" {
 			t.Errorf("results (-want +got):\n%s", diff)
 		}
 		if got.Status.CompletionTime == nil || got.Status.StartTime == nil {
@@ -384,7 +388,7 @@ spec:
 		st := v1.TaskRunStatus{}
 		st.SetCondition(v1.Condition{Type: "Succeeded", Status: corev1.ConditionFalse, Reason: "StepFailed", Message: `"step-unnamed-0" exited with code 1`})
 		st.Steps = []v1.StepState{{Name: "unnamed-0", Container: "step-unnamed-0", ContainerState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error"}}}}
-		reader.write(ns, pod.Name, engine.Status{TaskRun: &st})
+		reader.write(ns, pod.Name, &runstore.Document{TaskRun: &v1.TaskRun{Status: st}})
 		got := e.waitForTaskRunCondition(t, tr, isDone)
 		if c := got.Status.GetCondition(); c.Reason != "StepFailed" {
 			t.Errorf("reason %s, want StepFailed", c.Reason)
@@ -471,6 +475,26 @@ spec:
 		}
 	})
 
+	t.Run("a TaskRun's cancel reaches its Pod as Cancelled", func(t *testing.T) {
+		ctx := t.Context()
+		ns := e.namespace(t)
+		tr := e.createTaskRun(t, ns, "halt", `managedBy: colo.dev/pod`)
+		pod := e.waitForPod(t, ns, "halt-colo")
+		setPodStatus(t, e.client, pod, orchestratorRunning)
+		e.waitForTaskRunCondition(t, tr, func(c *v1.Condition) bool { return c.Reason == "Started" })
+		got := &v1.TaskRun{}
+		must(t, e.client.Get(ctx, client.ObjectKeyFromObject(tr), got))
+		got.Spec.Status, got.Spec.StatusMessage = "TaskRunCancelled", "enough"
+		must(t, e.client.Update(ctx, got))
+		eventually(t, ctx, "the cancel on the Pod", func() (bool, error) {
+			p := &corev1.Pod{}
+			if err := e.client.Get(ctx, client.ObjectKeyFromObject(pod), p); err != nil {
+				return false, err
+			}
+			return p.Annotations[controller.AnnotationSpecStatus] == "Cancelled", nil
+		})
+	})
+
 	t.Run("a cancelled run that never started makes no Pod", func(t *testing.T) {
 		ns := e.namespace(t)
 		tr := e.createTaskRun(t, ns, "never", "managedBy: colo.dev/pod\n  status: TaskRunCancelled\n  statusMessage: not today")
@@ -552,11 +576,11 @@ func orchestratorRunning(s *corev1.PodStatus) {
 	}}
 }
 
-func pipelineRunReport(status corev1.ConditionStatus, reason, message string) engine.Status {
-	st := &v1.PipelineRunStatus{}
-	st.SetCondition(v1.Condition{Type: "Succeeded", Status: status, Reason: reason, Message: message})
-	st.StartTime = &metav1.Time{Time: time.Now().Truncate(time.Second)}
-	return engine.Status{PipelineRun: st}
+func pipelineRunReport(status corev1.ConditionStatus, reason, message string) *runstore.Document {
+	pr := &v1.PipelineRun{TypeMeta: metav1.TypeMeta{APIVersion: "tekton.dev/v1", Kind: "PipelineRun"}}
+	pr.Status.SetCondition(v1.Condition{Type: "Succeeded", Status: status, Reason: reason, Message: message})
+	pr.Status.StartTime = &metav1.Time{Time: time.Now().Truncate(time.Second)}
+	return &runstore.Document{PipelineRun: pr}
 }
 
 func (e *env) createPipelineRun(t *testing.T, ns, name, spec string) *v1.PipelineRun {

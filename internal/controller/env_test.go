@@ -19,7 +19,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/colo-ci/colo/internal/controller"
-	"github.com/colo-ci/colo/internal/engine"
+	"github.com/colo-ci/colo/internal/runstore"
 	"github.com/colo-ci/colo/internal/load"
 	"github.com/colo-ci/colo/internal/testcluster"
 )
@@ -193,7 +193,7 @@ type fakeReader struct {
 }
 
 type fakeLog struct {
-	reports []engine.Status
+	reports []*runstore.Document
 	ended   bool
 	changed chan struct{}
 }
@@ -211,11 +211,11 @@ func (f *fakeReader) log(ns, pod string) *fakeLog {
 }
 
 // write adds a report to the Pod's log.
-func (f *fakeReader) write(ns, pod string, st engine.Status) {
+func (f *fakeReader) write(ns, pod string, doc *runstore.Document) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	l := f.log(ns, pod)
-	l.reports = append(l.reports, st)
+	l.reports = append(l.reports, doc)
 	close(l.changed)
 	l.changed = make(chan struct{})
 }
@@ -230,7 +230,7 @@ func (f *fakeReader) end(ns, pod string) {
 	l.changed = make(chan struct{})
 }
 
-func (f *fakeReader) Read(ctx context.Context, pod *corev1.Pod, follow bool, report func(engine.Status)) error {
+func (f *fakeReader) Read(ctx context.Context, pod *corev1.Pod, follow bool, report func(*runstore.Document)) error {
 	i := 0
 	for {
 		f.mu.Lock()

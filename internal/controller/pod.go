@@ -34,18 +34,51 @@ const (
 	LabelManagedBy = "app.kubernetes.io/managed-by"
 	ManagedByValue = "colo"
 
-	// AnnotationSpecStatus holds the run's spec.status once the user asks
-	// the run to stop: Cancelled, CancelledRunFinally, StoppedRunFinally
-	// (PipelineRun) or TaskRunCancelled (TaskRun). It is absent until then.
-	// The Pod projects it into the orchestrator's container through a
-	// downwardAPI volume; the orchestrator watches that file and passes the
-	// request on to its engine.
+	// AnnotationSpecStatus holds how the user asked the run to stop, once
+	// they did: the cancel mode the orchestrator takes (Cancelled,
+	// CancelledRunFinally or StoppedRunFinally; a TaskRun's
+	// TaskRunCancelled is Cancelled). It is absent until then.
 	AnnotationSpecStatus = "colo.dev/spec-status"
 )
 
-// OrchestratorContainer is the name of the container whose log carries the
-// run's status reports.
-const OrchestratorContainer = "orchestrator"
+// The orchestrator sees AnnotationSpecStatus in the file DownwardDir/
+// DownwardCancelFile of its container: a downwardAPI volume, which the
+// kubelet updates when the annotation changes. The file is empty until the
+// run is asked to stop.
+const (
+	DownwardDir        = "/colo/downward"
+	DownwardCancelFile = "cancel"
+	downwardVolume     = "colo-downward"
+)
+
+// OrchestratorContainer is the name of the container that runs the
+// orchestrator, whose log carries the run's status reports.
+const OrchestratorContainer = "colo-orchestrator"
+
+// addDownward projects AnnotationSpecStatus into the orchestrator's
+// container, unless the Pod already has the volume.
+func addDownward(pod *corev1.Pod) {
+	for _, v := range pod.Spec.Volumes {
+		if v.Name == downwardVolume {
+			return
+		}
+	}
+	pod.Spec.Volumes = append(pod.Spec.Volumes, corev1.Volume{
+		Name: downwardVolume,
+		VolumeSource: corev1.VolumeSource{DownwardAPI: &corev1.DownwardAPIVolumeSource{
+			Items: []corev1.DownwardAPIVolumeFile{{
+				Path:     DownwardCancelFile,
+				FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.annotations['" + AnnotationSpecStatus + "']"},
+			}},
+		}},
+	})
+	for i := range pod.Spec.Containers {
+		c := &pod.Spec.Containers[i]
+		if c.Name == OrchestratorContainer {
+			c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: downwardVolume, MountPath: DownwardDir, ReadOnly: true})
+		}
+	}
+}
 
 // containerState returns the state of the named container of pod, or nil
 // before the kubelet reported one.

@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/colo-ci/colo/internal/engine"
+	"github.com/colo-ci/colo/internal/runstore"
 	v1 "github.com/colo-ci/colo/pkg/apis/pipeline/v1"
 )
 
@@ -181,8 +182,9 @@ func (r *Reconciler) dress(pod *corev1.Pod, run client.Object) error {
 		if pod.Annotations == nil {
 			pod.Annotations = map[string]string{}
 		}
-		pod.Annotations[AnnotationSpecStatus] = specStatus(run)
+		pod.Annotations[AnnotationSpecStatus] = cancelMode(run)
 	}
+	addDownward(pod)
 	pod.OwnerReferences = nil
 	return controllerutil.SetControllerReference(run, pod, r.scheme)
 }
@@ -210,16 +212,16 @@ func (r *Reconciler) follow(ctx context.Context, run client.Object, pod *corev1.
 			}
 			return reconcile.Result{}, r.failFrom(ctx, orig, run, pod, cancelledReason(run), cancelledMessage(run))
 		}
-		if pod.Annotations[AnnotationSpecStatus] != specStatus(run) {
+		if mode := cancelMode(run); pod.Annotations[AnnotationSpecStatus] != mode {
 			p := pod.DeepCopy()
 			if p.Annotations == nil {
 				p.Annotations = map[string]string{}
 			}
-			p.Annotations[AnnotationSpecStatus] = specStatus(run)
+			p.Annotations[AnnotationSpecStatus] = mode
 			if err := r.client.Patch(ctx, p, client.MergeFrom(pod)); err != nil && !apierrors.IsNotFound(err) {
-				return reconcile.Result{}, fmt.Errorf("passing spec.status %s to the Pod: %w", specStatus(run), err)
+				return reconcile.Result{}, fmt.Errorf("passing the cancel (%s) to the Pod: %w", mode, err)
 			}
-			log.Info("passed the cancel request to the Pod", "specStatus", specStatus(run))
+			log.Info("passed the cancel request to the Pod", "mode", mode)
 		}
 	}
 
@@ -330,31 +332,25 @@ func (r *Reconciler) condition(status corev1.ConditionStatus, reason, message st
 	}
 }
 
-// applyReport puts the orchestrator's report into the run's status. The
-// run keeps the start time the controller gave it (when its Pod was made)
-// and, for a TaskRun, its Pod's name.
-func applyReport(run client.Object, rep *engine.Status) {
+// applyReport puts the status in the orchestrator's report into the run's.
+// The run keeps the start time the controller gave it (when its Pod was
+// made) and, for a TaskRun, its Pod's name.
+func applyReport(run client.Object, rep *runstore.Document) {
 	switch o := run.(type) {
 	case *v1.PipelineRun:
 		if rep.PipelineRun == nil {
 			return
 		}
-		st := copyJSON(rep.PipelineRun)
+		st := copyJSON(&rep.PipelineRun.Status)
 		st.StartTime = earlier(o.Status.StartTime, st.StartTime)
 		st.ObservedGeneration = o.Generation
 		keepTransitionTime(&o.Status.Status, &st.Status)
 		o.Status = *st
 	case *v1.TaskRun:
-		var src *v1.TaskRunStatus
-		switch {
-		case rep.TaskRun != nil:
-			src = rep.TaskRun
-		case len(rep.TaskRuns) == 1:
-			src = &rep.TaskRuns[0].Status
-		default:
+		if rep.TaskRun == nil {
 			return
 		}
-		st := copyJSON(src)
+		st := copyJSON(&rep.TaskRun.Status)
 		st.StartTime = earlier(o.Status.StartTime, st.StartTime)
 		st.PodName = o.Status.PodName
 		st.ObservedGeneration = o.Generation

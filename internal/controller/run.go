@@ -85,13 +85,19 @@ func isHardCancel(run client.Object) bool {
 }
 
 // isCancel reports whether the run is asked to stop in any way.
-func isCancel(run client.Object) bool {
-	switch specStatus(run) {
+func isCancel(run client.Object) bool { return cancelMode(run) != "" }
+
+// cancelMode is how the run is asked to stop, as the orchestrator takes
+// it, or "" when it is not.
+func cancelMode(run client.Object) string {
+	switch s := specStatus(run); s {
+	case specStatusTaskRunCanceled:
+		return string(v1.PipelineRunSpecStatusCancelled)
 	case string(v1.PipelineRunSpecStatusCancelled), string(v1.PipelineRunSpecStatusCancelledRunFinally),
-		string(v1.PipelineRunSpecStatusStoppedRunFinally), specStatusTaskRunCanceled:
-		return true
+		string(v1.PipelineRunSpecStatusStoppedRunFinally):
+		return s
 	}
-	return false
+	return ""
 }
 
 // isDone reports whether the run has finished: its Succeeded condition is
