@@ -343,7 +343,7 @@ func (c *compiler) podWide() (string, *v1.PodTemplate) {
 			}
 			reported[p.String()] = true
 			c.errs = append(c.errs, field.Invalid(p, b, fmt.Sprintf(
-				"pipeline task %q's pod template sets %s differently from pipeline task %q's: one Pod has one %s",
+				"pipeline task %q's pod template sets %s differently from pipeline task %q's: the tasks of one Pod share its %s",
 				s.pipelineTask, f.name, first.pipelineTask, f.name)))
 		}
 	}
@@ -449,9 +449,6 @@ func (c *compiler) task(ctx context.Context, s *slot) ([]corev1.Container, TaskL
 	for i, sc := range s.attempt.Sidecars {
 		sp := s.specPath.Child("sidecars").Index(i)
 		name := c.names.name(labelled(label, sc.Name)...)
-		if label == "" {
-			name = c.names.name(sc.Name)
-		}
 		var ports map[string]int32
 		var cports []corev1.ContainerPort
 		if i < len(spec.Sidecars) {
@@ -729,7 +726,7 @@ func (c *compiler) entrypoint(ctx context.Context, p *field.Path, image string) 
 	}
 	cmd, err := c.ep.lookup(ctx, image)
 	if err != nil {
-		c.errs = append(c.errs, field.Invalid(p, image, fmt.Sprintf("the step gives no command or script, so it runs its image's: %v", err)))
+		c.errs = append(c.errs, field.Invalid(p, image, fmt.Sprintf("with no command or script the container runs its image's command, which could not be looked up: %v", err)))
 		return nil
 	}
 	return cmd

@@ -99,6 +99,8 @@ func TestCompileGolden(t *testing.T) {
 	if len(entries) == 0 {
 		t.Fatal("no testdata/*.in.yaml")
 	}
+	reg := newTestRegistry(t)
+	reg.push(t, "registry:2", []string{"/entrypoint.sh"}, []string{"/etc/docker/registry/config.yml"})
 	for _, in := range entries {
 		name := strings.TrimSuffix(filepath.Base(in), ".in.yaml")
 		t.Run(name, func(t *testing.T) {
@@ -107,7 +109,7 @@ func TestCompileGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			run, set := loadRun(t, in, data)
-			opts := Options{PodLevelResources: strings.HasSuffix(name, "-podlevel")}
+			opts := Options{PodLevelResources: strings.HasSuffix(name, "-podlevel"), Remote: reg.opts}
 			pod, err := Compile(context.Background(), run, set, opts)
 			if err != nil {
 				var ce *Error
