@@ -144,6 +144,7 @@ run on this machine with no cluster, their state and logs kept under .colo/.`,
 		newRenderCommand(streams),
 		newOrchestrateCommand(streams),
 		newStepCommand(streams),
+		newControllerCommand(streams),
 	)
 	return root
 }

@@ -7,6 +7,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/colo-ci/colo/internal/load"
+	"github.com/colo-ci/colo/internal/podspec"
 )
 
 // PodCompiler builds the Pod that runs one run.
@@ -53,7 +54,7 @@ const (
 
 // OrchestratorContainer is the name of the container that runs the
 // orchestrator, whose log carries the run's status reports.
-const OrchestratorContainer = "colo-orchestrator"
+const OrchestratorContainer = podspec.OrchestratorContainer
 
 // addDownward projects AnnotationSpecStatus into the orchestrator's
 // container, unless the Pod already has the volume.

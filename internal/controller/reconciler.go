@@ -237,6 +237,12 @@ func (r *Reconciler) follow(ctx context.Context, run client.Object, pod *corev1.
 	if latest != nil {
 		applyReport(run, latest)
 	}
+	if pod.DeletionTimestamp != nil && !isCancel(run) && (!isDone(run) || statusOf(run).GetCondition().Reason == cancelledReason(run)) {
+		// Someone deleted the Pod mid-run. Its orchestrator, stopped,
+		// may have reported the run cancelled; it was not.
+		return reconcile.Result{}, r.failFrom(ctx, orig, run, pod, failedReason(run),
+			fmt.Sprintf("the Pod %q that ran %s %q was deleted before the run finished", pod.Name, kindOf(run), run.GetName()))
+	}
 	if isDone(run) {
 		r.tracker.forget(key)
 		return reconcile.Result{}, r.patchStatus(ctx, orig, run)
@@ -244,8 +250,7 @@ func (r *Reconciler) follow(ctx context.Context, run client.Object, pod *corev1.
 
 	switch {
 	case pod.DeletionTimestamp != nil:
-		return reconcile.Result{}, r.failFrom(ctx, orig, run, pod, failedReason(run),
-			fmt.Sprintf("the Pod %q that ran %s %q was deleted before the run finished", pod.Name, kindOf(run), run.GetName()))
+		return reconcile.Result{}, r.failFrom(ctx, orig, run, pod, cancelledReason(run), cancelledMessage(run))
 	case podDone(pod) && pod.Status.Reason == "Evicted":
 		return reconcile.Result{}, r.failFrom(ctx, orig, run, pod, evictedReason(run),
 			fmt.Sprintf("the Pod %q that ran %s %q was evicted: %s", pod.Name, kindOf(run), run.GetName(), pod.Status.Message))
