@@ -115,10 +115,20 @@ func Run(ctx context.Context, opts Options) (runstore.Document, error) {
 	log.Info("run started", "kind", b.Layout.Kind, "name", b.Layout.Name, "tasks", len(b.Layout.Tasks), "inotify", !d.w.Polling())
 	final, err := d.loop(ctx)
 	d.exitAll()
-	if werr := out.frame(KindFinal, final); werr != nil && err == nil {
-		err = werr
+	if err != nil {
+		// No final frame: the run did not end, and a reader must not
+		// take its last state for its outcome.
+		log.Error("the orchestrator cannot go on", "err", err)
+		d.awaitExits(min(opts.ExitWait, 5*time.Second))
+		return final, err
 	}
-	d.awaitExits(opts.ExitWait)
+	err = out.frame(KindFinal, final)
+	wait := opts.ExitWait
+	if ctx.Err() != nil {
+		// The Pod is being deleted: its containers are going anyway.
+		wait = min(wait, 2*time.Second)
+	}
+	d.awaitExits(wait)
 	return final, err
 }
 

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -469,4 +471,276 @@ func TestStatusFramesInTheLog(t *testing.T) {
 			t.Errorf("log cut at %d of %d: err = %v, want ErrNoStatus", cut, len(log), err)
 		}
 	}
+}
+
+const sidecarAndSecrets = `
+apiVersion: v1
+kind: Secret
+metadata:
+  name: token
+stringData:
+  value: s3cret
+---
+apiVersion: tekton.dev/v1
+kind: TaskRun
+metadata:
+  name: with-sidecar
+spec:
+  taskSpec:
+    results: [{name: got}, {name: through}]
+    sidecars:
+      - name: server
+        image: busybox
+        script: |
+          sleep 0.3
+          echo up > /workspace/server-ready
+          sleep 60
+        readinessProbe:
+          exec:
+            command: [test, -e, /workspace/server-ready]
+    steps:
+      - name: first
+        image: busybox
+        env:
+          - name: TOKEN
+            valueFrom:
+              secretKeyRef: {name: token, key: value}
+        results: [{name: word}]
+        script: |
+          # The sidecar was ready before the first step started.
+          test -e /workspace/server-ready
+          printf '%s' "$TOKEN" > $(results.got.path)
+          printf 'relayed' > $(step.results.word.path)
+      - name: second
+        image: busybox
+        env:
+          - name: WORD
+            value: $(steps.first.results.word)
+        onError: continue
+        script: |
+          printf '%s' "$WORD" > $(results.through.path)
+          exit 7
+`
+
+func TestSidecarSecretsAndStepResults(t *testing.T) {
+	r := runInPod(t, sidecarAndSecrets, podspec.Options{})
+	r.wantCondition(t, corev1.ConditionTrue, "Succeeded")
+	got := map[string]string{}
+	for _, res := range r.doc.TaskRun.Status.Results {
+		got[res.Name] = res.Value.StringVal
+	}
+	if got["got"] != "s3cret" || got["through"] != "relayed" {
+		t.Errorf("results = %v, want got=s3cret through=relayed", got)
+	}
+	second := r.doc.TaskRun.Status.Steps[1]
+	if second.Terminated == nil || second.Terminated.ExitCode != 7 || second.TerminationReason != "Continued" {
+		t.Errorf("second step = %+v, want exit code 7, Continued", second)
+	}
+	// The orchestrator never sees the Secret.
+	for _, e := range r.pod.Spec.Containers[0].Env {
+		if e.ValueFrom != nil {
+			t.Errorf("the orchestrator gets %s from elsewhere", e.Name)
+		}
+	}
+	r.allExited(t, 0)
+}
+
+const matrixAndCancel = `
+apiVersion: tekton.dev/v1
+kind: PipelineRun
+metadata:
+  name: fan
+spec:
+  params:
+    - name: words
+      value: [one, two, three]
+  workspaces:
+    - name: shared
+      emptyDir: {}
+  pipelineSpec:
+    params:
+      - name: words
+        type: array
+    workspaces:
+      - name: shared
+    tasks:
+      - name: say
+        workspaces: [{name: w, workspace: shared}]
+        matrix:
+          params:
+            - name: word
+              value: $(params.words[*])
+        taskSpec:
+          params: [{name: word}]
+          workspaces: [{name: w}]
+          results: [{name: echo}]
+          steps:
+            - name: echo
+              image: busybox
+              script: |
+                touch $(workspaces.w.path)/$(params.word)
+                # Wait until every combination runs: they run together.
+                for i in $(seq 100); do
+                  [ -e $(workspaces.w.path)/one ] && [ -e $(workspaces.w.path)/two ] && [ -e $(workspaces.w.path)/three ] && break
+                  sleep 0.05
+                done
+                printf '%s' "$(params.word)" > $(results.echo.path)
+      - name: long
+        runAfter: [say]
+        params:
+          - name: all
+            value: $(tasks.say.results.echo[*])
+        taskSpec:
+          params: [{name: all, type: array}]
+          steps:
+            - name: wait
+              image: busybox
+              args: ["$(params.all[*])"]
+              script: |
+                echo "$@" > /workspace/all
+                echo waiting
+                sleep 60
+      - name: never
+        runAfter: [long]
+        taskSpec:
+          steps: [{name: s, image: busybox, script: "echo never"}]
+    finally:
+      - name: cleanup
+        taskSpec:
+          steps: [{name: s, image: busybox, script: "echo cleaning up"}]
+`
+
+// TestMatrixThenGracefulCancel runs three matrix combinations together,
+// then asks the run, through the orchestrator's cancel file, to stop while
+// a task sleeps: the task is stopped, the next one never runs, finally
+// does.
+func TestMatrixThenGracefulCancel(t *testing.T) {
+	// The test's own kubelet does not know when to cancel, so a goroutine
+	// watches the orchestrator's state directory appear and writes the
+	// cancel file once the long task says it waits.
+	l := load.Loader{Namer: load.NewNamer(rand.NewPCG(1, 2))}
+	set, err := l.Bytes("fan.yaml", []byte(matrixAndCancel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pod, err := podspec.Compile(context.Background(), set.PipelineRuns[0], set, podspec.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	self, _ := os.Executable()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	go func() {
+		// The long task's /workspace/all appears once it runs.
+		for ctx.Err() == nil {
+			matches, _ := filepath.Glob(filepath.Join(dir, "tekton-long", "workspace", "all"))
+			if len(matches) > 0 {
+				time.Sleep(100 * time.Millisecond)
+				_ = os.WriteFile(filepath.Join(dir, "colo-state", orchestrator.CancelFile), []byte("CancelledRunFinally"), 0o644)
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	start := time.Now()
+	res, err := localpod.Run(ctx, pod, localpod.Options{Colo: self, Dir: dir, Objects: set})
+	if err != nil {
+		logs(t, res)
+		t.Fatal(err)
+	}
+	r := &podRun{pod: pod, result: res, took: time.Since(start)}
+	r.doc, err = orchestrator.ReadStatus(bytes.NewReader(res.Logs[podspec.OrchestratorContainer]))
+	if err != nil {
+		logs(t, res)
+		t.Fatal(err)
+	}
+	r.wantCondition(t, corev1.ConditionFalse, "Cancelled")
+	var says []string
+	for _, tr := range r.doc.TaskRuns {
+		if tr.Labels[runstore.LabelPipelineTask] == "say" {
+			says = append(says, tr.Name)
+			if c := taskCondition(t, &tr); c.Reason != "Succeeded" {
+				t.Errorf("%s: %+v", tr.Name, c)
+			}
+		}
+	}
+	if len(says) != 3 {
+		t.Errorf("matrix TaskRuns = %v, want 3", says)
+	}
+	all, _ := os.ReadFile(filepath.Join(dir, "tekton-long", "workspace", "all"))
+	if got := strings.TrimSpace(string(all)); got != "one two three" {
+		t.Errorf("long got %q, want the matrix results in order", got)
+	}
+	if c := taskCondition(t, r.taskRun(t, "long")); c.Reason != "TaskRunCancelled" {
+		t.Errorf("long: %+v, want TaskRunCancelled", c)
+	}
+	if c := taskCondition(t, r.taskRun(t, "cleanup")); c.Reason != "Succeeded" {
+		t.Errorf("cleanup: %+v, want Succeeded", c)
+	}
+	for _, tr := range r.doc.TaskRuns {
+		if tr.Labels[runstore.LabelPipelineTask] == "never" {
+			t.Error("never ran")
+		}
+	}
+	if r.took > 30*time.Second {
+		t.Errorf("took %v: the sleeping step was not stopped", r.took)
+	}
+	r.allExited(t, 1)
+}
+
+const imageEntrypoint = `
+apiVersion: tekton.dev/v1
+kind: TaskRun
+metadata:
+  name: entry
+spec:
+  taskSpec:
+    steps:
+      - name: tool
+        image: example.com/tool:1
+        args: [with, args]
+`
+
+// TestStepRunsItsImageEntrypoint: a step with neither command nor script
+// runs the ENTRYPOINT the compiler looked up, with the step's args.
+func TestStepRunsItsImageEntrypoint(t *testing.T) {
+	remote := registryWith(t, map[string][]string{"example.com/tool:1": {"/bin/echo", "entrypoint"}})
+	r := runInPod(t, imageEntrypoint, podspec.Options{Remote: remote})
+	r.wantCondition(t, corev1.ConditionTrue, "Succeeded")
+	if got := string(r.result.Logs["step-tool"]); got != "entrypoint with args\n" {
+		t.Errorf("step log = %q", got)
+	}
+	r.allExited(t, 0)
+}
+
+// TestChainOverhead runs ten one-step tasks one after another: in one Pod
+// a task's turn comes in milliseconds, not the seconds a Pod per task
+// costs.
+func TestChainOverhead(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`
+apiVersion: tekton.dev/v1
+kind: PipelineRun
+metadata:
+  name: chain
+spec:
+  pipelineSpec:
+    tasks:
+`)
+	for i := 0; i < 10; i++ {
+		b.WriteString("      - name: t" + strconv.Itoa(i) + "\n")
+		if i > 0 {
+			b.WriteString("        runAfter: [t" + strconv.Itoa(i-1) + "]\n")
+		}
+		b.WriteString("        taskSpec:\n          steps: [{name: s, image: busybox, script: \"echo " + strconv.Itoa(i) + "\"}]\n")
+	}
+	r := runInPod(t, b.String(), podspec.Options{})
+	r.wantCondition(t, corev1.ConditionTrue, "Succeeded")
+	st, end := r.doc.Times()
+	t.Logf("10 chained tasks: %v from the run's start to its end, %v for the whole Pod", end.Sub(st), r.took)
+	if d := end.Sub(st); d > 10*time.Second {
+		t.Errorf("10 chained one-line tasks took %v", d)
+	}
+	r.allExited(t, 0)
 }

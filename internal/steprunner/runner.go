@@ -258,13 +258,15 @@ func (r *runner) finish() {
 	r.event(ev)
 }
 
-// abort stops the running process and returns err.
+// abort stops the running process, says the runner is gone, and returns
+// err.
 func (r *runner) abort(err error) error {
 	if r.cur != nil {
 		r.cur.kill(control.ReasonStopped, graceOf(r.cur.run.Grace))
 		<-r.cur.done
 		r.finish()
 	}
+	r.event(control.Event{Seq: r.last + 1, Kind: control.KindExited, Message: err.Error()})
 	return err
 }
 

@@ -70,7 +70,13 @@ func Run(ctx context.Context, pod *corev1.Pod, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	box, err := sandbox.Start(ctx, sandbox.Spec{Hostname: pod.Name})
+	// The kubelet gives a Pod's containers its name, cut to 63
+	// characters, as their host name.
+	host := pod.Name
+	if len(host) > 63 {
+		host = strings.TrimRight(host[:63], "-.")
+	}
+	box, err := sandbox.Start(ctx, sandbox.Spec{Hostname: host})
 	if err != nil {
 		return nil, fmt.Errorf("localpod: %w", err)
 	}
