@@ -132,6 +132,9 @@ const (
 	ReasonStopped = "Stopped"
 	// ReasonStartFailed: it could not be started (Message says why).
 	ReasonStartFailed = "StartFailed"
+	// ReasonOOMKilled: the kernel killed it for using more memory than
+	// its container may.
+	ReasonOOMKilled = "OOMKilled"
 )
 
 // Event is one message from a runner to the orchestrator, about command Seq.

@@ -20,7 +20,7 @@ import (
 // document is a frame of lines,
 //
 //	COLO-STATUS-BEGIN v1 kind=final seq=7 bytes=1234 sha256=<hex>
-//	<the document's JSON, cut into lines of at most 16 KiB>
+//	<the document's JSON, cut into lines of at most 8 KiB>
 //	COLO-STATUS-END v1 seq=7
 //
 // The JSON is what runstore writes to status.json (a runstore.Document).
@@ -35,9 +35,9 @@ const (
 	frameBegin   = "COLO-STATUS-BEGIN"
 	frameEnd     = "COLO-STATUS-END"
 	frameVersion = "v1"
-	// frameLine bounds a body line: container runtimes split longer log
-	// lines, and some log readers keep lines to a limit.
-	frameLine = 16 * 1024
+	// frameLine bounds a body line: container runtimes split lines longer
+	// than 16 KiB, and some log readers keep lines to a limit.
+	frameLine = 8 * 1024
 )
 
 // Frame kinds.

@@ -435,6 +435,8 @@ func (t *task) stepEvent(d *driver, i int, ev control.Event) (engine.Event, bool
 		sf.Reason = "StartFailed"
 	case control.ReasonStopped:
 		sf.Reason = "Cancelled"
+	case control.ReasonOOMKilled:
+		sf.Reason = "OOMKilled"
 	}
 	if a.stopped && sf.Reason == "" {
 		sf.Reason = "Cancelled"

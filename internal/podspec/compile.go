@@ -135,6 +135,9 @@ func Compile(ctx context.Context, run metav1.Object, set *load.Set, opts Options
 	default:
 		return nil, fmt.Errorf("compile: %T is neither a PipelineRun nor a TaskRun", run)
 	}
+	if p.name == "" {
+		p.errs = append(p.errs, field.Required(field.NewPath("metadata", "name"), "the run needs a name before it is compiled: its TaskRuns and containers are named after it"))
+	}
 	if len(p.errs) > 0 {
 		return nil, &Error{Kind: p.kind, Name: p.name, Errs: p.errs}
 	}

@@ -73,6 +73,7 @@ func startProcess(seq int, run control.Run, stdout, stderr io.Writer, reap *reap
 		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
 	}
 	p := &process{seq: seq, run: run, cmd: cmd, done: make(chan struct{})}
+	ooms := oomKills()
 	exited, err := reap.start(cmd)
 	outs.started()
 	if err != nil {
@@ -99,6 +100,10 @@ func startProcess(seq int, run control.Run, stdout, stderr io.Writer, reap *reap
 		}
 		p.code = exitCode(ws)
 		p.mu.Lock()
+		if ws.Signaled() && ws.Signal() == syscall.SIGKILL && ooms >= 0 && oomKills() > ooms {
+			// Killed by the kernel for memory, not by the runner.
+			p.reason = control.ReasonOOMKilled
+		}
 		if p.reason == "" && p.killed {
 			p.reason = control.ReasonStopped
 		}
