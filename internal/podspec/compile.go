@@ -624,6 +624,10 @@ func (c *compiler) container(s *slot, taskVol string, vols map[string]string, na
 	for i, vm := range cs.mounts {
 		mp := p.Child("volumeMounts").Index(i)
 		c.static(mp, vm)
+		if clean := path.Clean(vm.MountPath); clean == "/colo" || strings.HasPrefix(clean, "/colo/") {
+			c.errs = append(c.errs, field.Invalid(mp.Child("mountPath"), vm.MountPath, "/colo is where colo's step runner lives in a Pod"))
+			continue
+		}
 		m := vm
 		if pv, ok := vols[vm.Name]; ok {
 			m.Name = pv

@@ -144,6 +144,20 @@ func TestCompileRejects(t *testing.T) {
 			want: []string{`spec.pipelineSpec.tasks[2]: a pipeline task that runs a pipeline (pipelines in pipelines) cannot run in one Pod`},
 		},
 		{
+			name: "a mount over colo's own directory",
+			yaml: pipelineRun("", `
+      - name: a
+        taskSpec:
+          volumes: [{name: v, emptyDir: {}}]
+          steps:
+            - name: s
+              image: alpine
+              script: "true"
+              volumeMounts: [{name: v, mountPath: /colo/bin}]
+`),
+			want: []string{`spec.pipelineSpec.tasks[0].taskSpec.steps[0].volumeMounts[0].mountPath: /colo is where colo's step runner lives in a Pod`},
+		},
+		{
 			name: "image without command, not in the registry",
 			yaml: pipelineRun("", `
       - name: a
