@@ -47,10 +47,10 @@ const serviceAccountTokenDir = "/var/run/secrets/kubernetes.io/serviceaccount"
 
 // Labels on a compiled Pod.
 const (
-	LabelManagedBy  = "app.kubernetes.io/managed-by"
-	ManagedBy       = "colo"
-	LabelPipelineRn = "tekton.dev/pipelineRun"
-	LabelTaskRun    = "tekton.dev/taskRun"
+	LabelManagedBy   = "app.kubernetes.io/managed-by"
+	ManagedBy        = "colo"
+	LabelPipelineRun = "tekton.dev/pipelineRun"
+	LabelTaskRun     = "tekton.dev/taskRun"
 )
 
 // Options configure Compile.
@@ -266,7 +266,7 @@ func (c *compiler) build(ctx context.Context) *corev1.Pod {
 	}
 	labels := map[string]string{LabelManagedBy: ManagedBy}
 	if p.kind == v1.KindPipelineRun {
-		labels[LabelPipelineRn] = p.name
+		labels[LabelPipelineRun] = p.name
 	} else {
 		labels[LabelTaskRun] = p.name
 	}
@@ -474,7 +474,7 @@ func (c *compiler) task(ctx context.Context, s *slot) ([]corev1.Container, TaskL
 			devices = spec.Sidecars[i].VolumeDevices
 		}
 		ctr := c.container(s, tl.Volume, vols, name, sp, containerSpec{
-			image: sc.Image, pull: imagePull(spec, i, true), env: env, stepEnv: sc.Env, envFrom: sc.EnvFrom,
+			image: sc.Image, pull: sidecarPull(spec, i), env: env, stepEnv: sc.Env, envFrom: sc.EnvFrom,
 			mounts: sc.VolumeMounts, devices: devices, usages: sc.Workspaces, isolated: isolated,
 			security: sc.SecurityContext, resources: sc.Resources,
 		})
@@ -529,9 +529,9 @@ func (c *compiler) task(ctx context.Context, s *slot) ([]corev1.Container, TaskL
 	return out, tl, weight
 }
 
-// imagePull returns a sidecar's image pull policy.
-func imagePull(spec *v1.TaskSpec, i int, sidecar bool) corev1.PullPolicy {
-	if sidecar && i < len(spec.Sidecars) {
+// sidecarPull returns sidecar i's image pull policy.
+func sidecarPull(spec *v1.TaskSpec, i int) corev1.PullPolicy {
+	if i < len(spec.Sidecars) {
 		return spec.Sidecars[i].ImagePullPolicy
 	}
 	return ""
@@ -573,7 +573,6 @@ func (c *compiler) container(s *slot, taskVol string, vols map[string]string, na
 		EnvFrom:         cs.envFrom,
 		SecurityContext: cs.security,
 		Resources:       idle(cs.resources),
-		VolumeDevices:   nil,
 	}
 	for i, ef := range cs.envFrom {
 		c.static(p.Child("envFrom").Index(i), ef)
