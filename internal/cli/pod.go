@@ -127,6 +127,7 @@ stdout. Exit code 0 when the run succeeded, 1 when it failed.`,
 	f := cmd.Flags()
 	f.StringVar(&opts.TasksDir, "tasks-dir", "", "directory holding every task's volume (default the Pod's)")
 	f.StringVar(&opts.StateDir, "state-dir", "", "the orchestrator's own directory (default the Pod's)")
+	f.StringArrayVar(&opts.CancelFiles, "cancel-file", nil, "file that asks the run to stop when a cancel mode is written to it (repeatable; default <state-dir>/cancel and "+orchestrator.DownwardCancelFile+")")
 	return cmd
 }
 

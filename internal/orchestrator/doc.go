@@ -36,7 +36,9 @@
 // cut short for a status. A log line of the orchestrator's own never lands
 // inside a frame.
 //
-// SIGTERM (the Pod is being deleted) cancels the run; writing a cancel
-// mode to StateDir/cancel (for instance with kubectl exec) asks for a
-// graceful stop.
+// SIGTERM (the Pod is being deleted) cancels the run. A cancel mode
+// (Cancelled, CancelledRunFinally, StoppedRunFinally) in StateDir/cancel
+// (written with kubectl exec, say) or in DownwardCancelFile (a downwardAPI
+// volume projecting an annotation of the Pod) asks the run to stop as
+// spec.status would.
 package orchestrator

@@ -32,10 +32,13 @@ type Options struct {
 	// TasksDir holds every task's volume (default control.TasksDir).
 	TasksDir string
 	// StateDir is the orchestrator's own directory (default
-	// control.StateDir). Writing a cancel mode (Cancelled,
-	// CancelledRunFinally or StoppedRunFinally) to StateDir/cancel asks
-	// the run to stop.
+	// control.StateDir).
 	StateDir string
+	// CancelFiles are files that ask the run to stop: a cancel mode
+	// (Cancelled, CancelledRunFinally or StoppedRunFinally) written to
+	// one is passed to the engine. Default: StateDir/cancel and
+	// DownwardCancelFile.
+	CancelFiles []string
 	// Out receives the status frames and the orchestrator's log lines:
 	// the container's log.
 	Out io.Writer
@@ -48,6 +51,11 @@ type Options struct {
 
 // CancelFile is the file in StateDir that asks a run to stop.
 const CancelFile = "cancel"
+
+// DownwardCancelFile is where a Pod's controller may project the run's
+// requested status into the orchestrator (a downwardAPI volume of an
+// annotation): an empty file until the run is asked to stop.
+const DownwardCancelFile = "/colo/downward/cancel"
 
 // gracePeriod is how long a stopped step has between SIGTERM and SIGKILL.
 const gracePeriod = 2 * time.Second
@@ -74,6 +82,9 @@ func Run(ctx context.Context, opts Options) (runstore.Document, error) {
 	}
 	if opts.ExitWait <= 0 {
 		opts.ExitWait = 30 * time.Second
+	}
+	if opts.CancelFiles == nil {
+		opts.CancelFiles = []string{filepath.Join(opts.StateDir, CancelFile), DownwardCancelFile}
 	}
 	out := &frameWriter{w: opts.Out}
 	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -203,6 +214,16 @@ func (d *driver) setUp() error {
 	if err := d.w.Add(d.opts.StateDir); err != nil {
 		return err
 	}
+	for _, f := range d.opts.CancelFiles {
+		// A projected file is replaced through its directory: watch that.
+		if dir := filepath.Dir(f); dir != d.opts.StateDir {
+			if _, err := os.Stat(dir); err == nil {
+				if err := d.w.Add(dir); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	for _, tl := range d.layout.Tasks {
 		t, err := newTask(tl, filepath.Join(d.opts.TasksDir, tl.Volume))
 		if err != nil {
@@ -327,11 +348,16 @@ func (d *driver) poll() {
 
 // readCancel passes a cancel file's request to the engine, once per mode.
 func (d *driver) readCancel() {
-	b, err := os.ReadFile(filepath.Join(d.opts.StateDir, CancelFile))
-	if err != nil {
-		return
+	for _, f := range d.opts.CancelFiles {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		d.cancelMode(strings.TrimSpace(string(b)))
 	}
-	mode := strings.TrimSpace(string(b))
+}
+
+func (d *driver) cancelMode(mode string) {
 	if mode == "" || mode == d.cancelSeen {
 		return
 	}
