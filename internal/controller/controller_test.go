@@ -349,7 +349,7 @@ spec:
 		running.PipelineRun.Status.ChildReferences = []v1.ChildStatusReference{{
 			TypeMeta: metav1.TypeMeta{APIVersion: "tekton.dev/v1", Kind: "TaskRun"}, Name: "reported-a", PipelineTaskName: "a",
 		}}
-		reader.write(ns, pod.Name, running)
+		reader.write(ns, pod.Name, running, false)
 		got := e.waitForCondition(t, pr, func(c *v1.Condition) bool { return c.Reason == "Running" })
 		if diff := cmp.Diff(running.PipelineRun.Status.ChildReferences, got.Status.ChildReferences); diff != "" {
 			t.Errorf("childReferences (-want +got):\n%s", diff)
@@ -360,7 +360,15 @@ spec:
 		done.PipelineRun.Status.ChildReferences = running.PipelineRun.Status.ChildReferences
 		done.PipelineRun.Status.Results = []v1.PipelineRunResult{{Name: "digest", Value: v1.NewString("sha256:abc")}}
 		done.PipelineRun.Status.CompletionTime = &metav1.Time{Time: time.Now().Truncate(time.Second)}
-		reader.write(ns, pod.Name, done)
+		// A progress report lacks results: even one saying the run is
+		// over does not end it, the final one does.
+		early := pipelineRunReport(corev1.ConditionTrue, "Succeeded", "Tasks Completed: 1 (Failed: 0, Cancelled 0), Skipped: 0")
+		reader.write(ns, pod.Name, early, false)
+		time.Sleep(300 * time.Millisecond)
+		if c := e.waitForCondition(t, pr, func(*v1.Condition) bool { return true }).Status.GetCondition(); c.Reason != "Running" {
+			t.Errorf("after a progress report of the end: reason %s, want Running still", c.Reason)
+		}
+		reader.write(ns, pod.Name, done, true)
 		reader.end(ns, pod.Name)
 		setPodStatus(t, e.client, pod, func(s *corev1.PodStatus) {
 			s.Phase = corev1.PodSucceeded
@@ -388,7 +396,7 @@ spec:
 		st := v1.TaskRunStatus{}
 		st.SetCondition(v1.Condition{Type: "Succeeded", Status: corev1.ConditionFalse, Reason: "StepFailed", Message: `"step-unnamed-0" exited with code 1`})
 		st.Steps = []v1.StepState{{Name: "unnamed-0", Container: "step-unnamed-0", ContainerState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error"}}}}
-		reader.write(ns, pod.Name, &runstore.Document{TaskRun: &v1.TaskRun{Status: st}})
+		reader.write(ns, pod.Name, &runstore.Document{TaskRun: &v1.TaskRun{Status: st}}, true)
 		got := e.waitForTaskRunCondition(t, tr, isDone)
 		if c := got.Status.GetCondition(); c.Reason != "StepFailed" {
 			t.Errorf("reason %s, want StepFailed", c.Reason)
@@ -406,7 +414,7 @@ spec:
 		pr := e.createPipelineRun(t, ns, "crashed", `managedBy: colo.dev/pod`)
 		pod := e.waitForPod(t, ns, "crashed-colo")
 		setPodStatus(t, e.client, pod, orchestratorRunning)
-		reader.write(ns, pod.Name, pipelineRunReport(corev1.ConditionUnknown, "Running", "Tasks Completed: 0 (Failed: 0, Cancelled 0), Incomplete: 1, Skipped: 0"))
+		reader.write(ns, pod.Name, pipelineRunReport(corev1.ConditionUnknown, "Running", "Tasks Completed: 0 (Failed: 0, Cancelled 0), Incomplete: 1, Skipped: 0"), false)
 		e.waitForCondition(t, pr, func(c *v1.Condition) bool { return c.Reason == "Running" })
 		reader.end(ns, pod.Name)
 		setPodStatus(t, e.client, pod, func(s *corev1.PodStatus) {

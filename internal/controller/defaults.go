@@ -12,7 +12,6 @@ import (
 	"github.com/colo-ci/colo/internal/load"
 	"github.com/colo-ci/colo/internal/orchestrator"
 	"github.com/colo-ci/colo/internal/podspec"
-	"github.com/colo-ci/colo/internal/runstore"
 )
 
 // NewPodCompiler returns the PodCompiler that compiles runs with package
@@ -35,7 +34,7 @@ func NewPodLogReader(cs kubernetes.Interface) *PodLogReader {
 
 // decodeFrames reads orchestrator status frames from a log, calling report
 // with each whole one.
-func decodeFrames(r io.Reader, report func(*runstore.Document)) error {
+func decodeFrames(r io.Reader, report func(Report)) error {
 	fr := orchestrator.NewReader(r)
 	for {
 		f, err := fr.Next()
@@ -46,6 +45,6 @@ func decodeFrames(r io.Reader, report func(*runstore.Document)) error {
 			return err
 		}
 		doc := f.Document
-		report(&doc)
+		report(Report{Document: &doc, Final: f.Kind == orchestrator.KindFinal})
 	}
 }

@@ -193,7 +193,7 @@ type fakeReader struct {
 }
 
 type fakeLog struct {
-	reports []*runstore.Document
+	reports []controller.Report
 	ended   bool
 	changed chan struct{}
 }
@@ -210,12 +210,12 @@ func (f *fakeReader) log(ns, pod string) *fakeLog {
 	return l
 }
 
-// write adds a report to the Pod's log.
-func (f *fakeReader) write(ns, pod string, doc *runstore.Document) {
+// write adds a report to the Pod's log: a final one, or progress.
+func (f *fakeReader) write(ns, pod string, doc *runstore.Document, final bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	l := f.log(ns, pod)
-	l.reports = append(l.reports, doc)
+	l.reports = append(l.reports, controller.Report{Document: doc, Final: final})
 	close(l.changed)
 	l.changed = make(chan struct{})
 }
@@ -230,7 +230,7 @@ func (f *fakeReader) end(ns, pod string) {
 	l.changed = make(chan struct{})
 }
 
-func (f *fakeReader) Read(ctx context.Context, pod *corev1.Pod, follow bool, report func(*runstore.Document)) error {
+func (f *fakeReader) Read(ctx context.Context, pod *corev1.Pod, follow bool, report func(controller.Report)) error {
 	i := 0
 	for {
 		f.mu.Lock()

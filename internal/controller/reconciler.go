@@ -19,7 +19,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/colo-ci/colo/internal/engine"
-	"github.com/colo-ci/colo/internal/runstore"
 	v1 "github.com/colo-ci/colo/pkg/apis/pipeline/v1"
 )
 
@@ -339,28 +338,44 @@ func (r *Reconciler) condition(status corev1.ConditionStatus, reason, message st
 
 // applyReport puts the status in the orchestrator's report into the run's.
 // The run keeps the start time the controller gave it (when its Pod was
-// made) and, for a TaskRun, its Pod's name.
-func applyReport(run client.Object, rep *runstore.Document) {
+// made) and, for a TaskRun, its Pod's name. Only the final report ends the
+// run: a progress report that says the run is over lacks its results, and
+// the final one follows.
+func applyReport(run client.Object, rep *Report) {
+	doc := rep.Document
+	if doc == nil {
+		return
+	}
+	var st *v1.Status
+	switch run.(type) {
+	case *v1.PipelineRun:
+		if doc.PipelineRun == nil {
+			return
+		}
+		st = &doc.PipelineRun.Status.Status
+	case *v1.TaskRun:
+		if doc.TaskRun == nil {
+			return
+		}
+		st = &doc.TaskRun.Status.Status
+	}
+	if c := st.GetCondition(); !rep.Final && c != nil && c.Status != corev1.ConditionUnknown {
+		return
+	}
 	switch o := run.(type) {
 	case *v1.PipelineRun:
-		if rep.PipelineRun == nil {
-			return
-		}
-		st := copyJSON(&rep.PipelineRun.Status)
-		st.StartTime = earlier(o.Status.StartTime, st.StartTime)
-		st.ObservedGeneration = o.Generation
-		keepTransitionTime(&o.Status.Status, &st.Status)
-		o.Status = *st
+		s := copyJSON(&doc.PipelineRun.Status)
+		s.StartTime = earlier(o.Status.StartTime, s.StartTime)
+		s.ObservedGeneration = o.Generation
+		keepTransitionTime(&o.Status.Status, &s.Status)
+		o.Status = *s
 	case *v1.TaskRun:
-		if rep.TaskRun == nil {
-			return
-		}
-		st := copyJSON(&rep.TaskRun.Status)
-		st.StartTime = earlier(o.Status.StartTime, st.StartTime)
-		st.PodName = o.Status.PodName
-		st.ObservedGeneration = o.Generation
-		keepTransitionTime(&o.Status.Status, &st.Status)
-		o.Status = *st
+		s := copyJSON(&doc.TaskRun.Status)
+		s.StartTime = earlier(o.Status.StartTime, s.StartTime)
+		s.PodName = o.Status.PodName
+		s.ObservedGeneration = o.Generation
+		keepTransitionTime(&o.Status.Status, &s.Status)
+		o.Status = *s
 	}
 }
 

@@ -16,16 +16,23 @@ import (
 	"github.com/colo-ci/colo/internal/runstore"
 )
 
+// Report is one status document the orchestrator wrote: the run object
+// with its status, as runstore.Document holds it. A progress report (Final
+// false) may leave results out; the final report is complete, and the last.
+type Report struct {
+	Document *runstore.Document
+	Final    bool
+}
+
 // StatusReader reads the status reports that the orchestrator in a run's
 // Pod writes to its container's log.
 type StatusReader interface {
 	// Read calls report with each status the orchestrator of pod has
-	// written, oldest first: the run object with its status, as
-	// runstore.Document holds it. With follow it then waits for more until the
+	// written, oldest first. With follow it then waits for more until the
 	// orchestrator's container ends or ctx is done; without, it stops at the
 	// end of what has been written. It returns nil once it read the log to
 	// its end, and an error when it could not.
-	Read(ctx context.Context, pod *corev1.Pod, follow bool, report func(*runstore.Document)) error
+	Read(ctx context.Context, pod *corev1.Pod, follow bool, report func(Report)) error
 }
 
 // PodLogReader is the StatusReader that reads the orchestrator container's
@@ -37,11 +44,11 @@ type PodLogReader struct {
 	Container string
 	// Decode reads the status reports framed in a log stream, calling
 	// report with each whole one; it returns nil at the end of r.
-	Decode func(r io.Reader, report func(*runstore.Document)) error
+	Decode func(r io.Reader, report func(Report)) error
 }
 
 // Read implements StatusReader.
-func (l *PodLogReader) Read(ctx context.Context, pod *corev1.Pod, follow bool, report func(*runstore.Document)) error {
+func (l *PodLogReader) Read(ctx context.Context, pod *corev1.Pod, follow bool, report func(Report)) error {
 	container := l.Container
 	if container == "" {
 		container = OrchestratorContainer
@@ -81,7 +88,7 @@ type stream struct {
 	running bool
 	follow  bool
 	// latest is the last report read; reports counts them.
-	latest  *runstore.Document
+	latest  *Report
 	reports int
 	// ended says the log was read to its end (err nil) or the read failed.
 	ended   bool
@@ -150,11 +157,11 @@ func (t *tracker) read(key types.NamespacedName, pod *corev1.Pod, follow bool) t
 	go func() {
 		defer t.wg.Done()
 		n := 0
-		err := t.reader.Read(ctx, pod, follow, func(doc *runstore.Document) {
+		err := t.reader.Read(ctx, pod, follow, func(rep Report) {
 			n++
 			t.mu.Lock()
 			if t.streams[key] == ns {
-				ns.latest, ns.reports = doc, n
+				ns.latest, ns.reports = &rep, n
 			}
 			t.mu.Unlock()
 			t.notify(key)
@@ -173,7 +180,7 @@ func (t *tracker) read(key types.NamespacedName, pod *corev1.Pod, follow bool) t
 // state returns the latest report read from pod's log (nil before the
 // first), whether the log has been read to its end, and why reading it
 // failed, if it did.
-func (t *tracker) state(key types.NamespacedName, pod types.UID) (latest *runstore.Document, ended bool, err error) {
+func (t *tracker) state(key types.NamespacedName, pod types.UID) (latest *Report, ended bool, err error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	s := t.streams[key]
