@@ -32,6 +32,8 @@ type controllerOptions struct {
 	logLevel    string
 	pod         podspec.Options
 	maxResult   int
+	qps         float32
+	burst       int
 }
 
 // newControllerCommand is `colo controller`: the controller a cluster runs
@@ -65,6 +67,8 @@ or $KUBECONFIG. Stops on SIGTERM or SIGINT.`,
 	f.IntVar(&o.concurrency, "concurrency", 8, "runs of each kind reconciled at once")
 	f.DurationVar(&o.grace, "timeout-grace", 30*time.Second, "how long past a run's timeout to wait for its Pod to end it before the controller does")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.Float32Var(&o.qps, "kube-api-qps", 0, "most API requests per second (0: no limit but the API server's own priority and fairness)")
+	f.IntVar(&o.burst, "kube-api-burst", 0, "requests allowed at once above --kube-api-qps")
 	f.StringVar(&o.pod.Image, "image", podspec.DefaultImage, "colo's image, for the init container and the orchestrator of every run's Pod")
 	f.StringVar(&o.pod.ImagePath, "image-path", podspec.DefaultImagePath, "path of the colo binary in --image")
 	f.BoolVar(&o.pod.PodLevelResources, "pod-level-resources", false, "request a run's peak in its Pod's spec.resources (needs the PodLevelResources feature)")
@@ -83,6 +87,10 @@ func runController(cmd *cobra.Command, o *controllerOptions, streams IOStreams) 
 	cfg, err := restConfig(o.kubeconfig)
 	if err != nil {
 		return err
+	}
+	cfg.QPS, cfg.Burst = o.qps, o.burst
+	if o.qps <= 0 {
+		cfg.QPS = -1 // client-go's default of 5 would throttle every run
 	}
 	mgr, err := controller.NewManager(cfg, controller.ManagerOptions{
 		MetricsAddr:             o.metrics,

@@ -78,7 +78,10 @@ func NewManager(cfg *rest.Config, o ManagerOptions) (manager.Manager, error) {
 		Cache: cache.Options{
 			DefaultTransform: cache.TransformStripManagedFields(),
 			ByObject: map[client.Object]cache.ByObject{
-				&corev1.Pod{}: {Label: labels.SelectorFromSet(labels.Set{LabelManagedBy: ManagedByValue})},
+				&corev1.Pod{}: {
+					Label:     labels.SelectorFromSet(labels.Set{LabelManagedBy: ManagedByValue}),
+					Transform: slimPod,
+				},
 			},
 		},
 		GracefulShutdownTimeout: ptr(30 * time.Second),
@@ -102,3 +105,30 @@ func NewManager(cfg *rest.Config, o ManagerOptions) (manager.Manager, error) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// slimPod keeps of a Pod what the controller reads: its metadata and how
+// it and its orchestrator are doing. A run's Pod carries the whole run in
+// its spec; caching hundreds of them whole would cost more memory than
+// everything else the controller holds.
+func slimPod(obj any) (any, error) {
+	pod, ok := obj.(*corev1.Pod)
+	if !ok {
+		return obj, nil
+	}
+	slim := &corev1.Pod{
+		TypeMeta:   pod.TypeMeta,
+		ObjectMeta: pod.ObjectMeta,
+		Status: corev1.PodStatus{
+			Phase:   pod.Status.Phase,
+			Reason:  pod.Status.Reason,
+			Message: pod.Status.Message,
+		},
+	}
+	slim.ManagedFields = nil
+	for _, cs := range pod.Status.ContainerStatuses {
+		if cs.Name == OrchestratorContainer {
+			slim.Status.ContainerStatuses = []corev1.ContainerStatus{cs}
+		}
+	}
+	return slim, nil
+}
