@@ -114,7 +114,11 @@ func planPipelineRun(pr *v1.PipelineRun, set *load.Set, opts engine.Options) *pl
 	spec.SetDefaults()
 
 	// Values known before anything runs, as the engine applies them.
-	params := valuesOf(pipelineParams(spec.Params, pr.Spec.Params))
+	params, err := engine.PipelineParamValues(pr.Name, pr.Namespace, pipelineName, spec.Params, pr.Spec.Params)
+	if err != nil {
+		p.errs = append(p.errs, field.Invalid(field.NewPath("spec", "params"), "", err.Error()))
+		return p
+	}
 	ctx := subst.NewValues()
 	ctx.Strings["context.pipelineRun.name"] = pr.Name
 	ctx.Strings["context.pipelineRun.namespace"] = pr.Namespace
@@ -200,7 +204,7 @@ func planPipelineRun(pr *v1.PipelineRun, set *load.Set, opts engine.Options) *pl
 					sa, saPath = trs.ServiceAccountName, field.NewPath("spec", "taskRunSpecs").Index(j).Child("serviceAccountName")
 				}
 				if trs.PodTemplate != nil {
-					tmpl, tmplPath = mergePodTemplate(tmpl, trs.PodTemplate), field.NewPath("spec", "taskRunSpecs").Index(j).Child("podTemplate")
+					tmpl, tmplPath = engine.MergePodTemplate(tmpl, trs.PodTemplate), field.NewPath("spec", "taskRunSpecs").Index(j).Child("podTemplate")
 				}
 			}
 			p.planPipelineTask(set, opts, pt, ptPath, g.finally, anc, bindings, pr, slotSettings{
@@ -257,12 +261,10 @@ func (p *plan) planPipelineTask(set *load.Set, opts engine.Options, pt *v1.Pipel
 			p.errs = append(p.errs, errs...)
 			return
 		}
-		for _, c := range fanOut(m) {
-			combos = append(combos, c.params())
-		}
+		combos = engine.MatrixCombinations(m)
 		n = len(combos)
 	}
-	names := runNames(p.name, pt.Name, n)
+	names := engine.TaskRunNames(p.name, pt.Name, n)
 
 	// Workspaces: the task's bindings to the run's, subPaths joined; an
 	// embedded spec also gets the pipeline workspaces it uses.
@@ -409,7 +411,7 @@ func (s *slot) firstAttempt(tr *v1.TaskRun, set *load.Set, opts engine.Options) 
 		if sa, ok := a.(engine.StartAttempt); ok {
 			s.attempt = sa
 			for _, st := range sa.Spec.Steps {
-				s.steps = append(s.steps, mergeStepTemplate(sa.Spec.StepTemplate, st))
+				s.steps = append(s.steps, engine.MergeStepTemplate(sa.Spec.StepTemplate, st))
 			}
 			return nil
 		}
