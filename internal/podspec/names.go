@@ -68,5 +68,3 @@ func validLabel(s string) bool {
 	}
 	return true
 }
-
-
