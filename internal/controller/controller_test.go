@@ -349,8 +349,34 @@ spec:
 		running.PipelineRun.Status.ChildReferences = []v1.ChildStatusReference{{
 			TypeMeta: metav1.TypeMeta{APIVersion: "tekton.dev/v1", Kind: "TaskRun"}, Name: "reported-a", PipelineTaskName: "a",
 		}}
+		child := v1.TaskRun{
+			TypeMeta: metav1.TypeMeta{APIVersion: "tekton.dev/v1", Kind: "TaskRun"},
+			ObjectMeta: metav1.ObjectMeta{Name: "reported-a", Labels: map[string]string{
+				"tekton.dev/pipelineRun": "reported", "tekton.dev/pipelineTask": "a", "tekton.dev/memberOf": "tasks",
+			}},
+		}
+		child.Status.SetCondition(v1.Condition{Type: "Succeeded", Status: corev1.ConditionUnknown, Reason: "Running"})
+		child.Status.TaskSpec = &v1.TaskSpec{Steps: []v1.Step{{Name: "s", Image: "alpine", Script: "echo hi"}}}
+		running.TaskRuns = []v1.TaskRun{child}
 		reader.write(ns, pod.Name, running, false)
 		got := e.waitForCondition(t, pr, func(c *v1.Condition) bool { return c.Reason == "Running" })
+		tr := &v1.TaskRun{}
+		eventually(t, t.Context(), "the TaskRun of task a", func() (bool, error) {
+			err := e.client.Get(t.Context(), key(ns, "reported-a"), tr)
+			return err == nil, client.IgnoreNotFound(err)
+		})
+		if !metav1.IsControlledBy(tr, got) {
+			t.Errorf("TaskRun owners %v: want the PipelineRun as controller", tr.OwnerReferences)
+		}
+		if tr.Spec.ManagedBy == nil || *tr.Spec.ManagedBy != controller.ManagedBy {
+			t.Errorf("TaskRun spec.managedBy %v, want %s", tr.Spec.ManagedBy, controller.ManagedBy)
+		}
+		if diff := cmp.Diff(child.Status.TaskSpec, tr.Spec.TaskSpec); diff != "" {
+			t.Errorf("TaskRun spec.taskSpec (-want +got):\n%s", diff)
+		}
+		if got, want := tr.Labels["tekton.dev/pipelineTask"], "a"; got != want {
+			t.Errorf("TaskRun label tekton.dev/pipelineTask = %q, want %q", got, want)
+		}
 		if diff := cmp.Diff(running.PipelineRun.Status.ChildReferences, got.Status.ChildReferences); diff != "" {
 			t.Errorf("childReferences (-want +got):\n%s", diff)
 		}
@@ -358,6 +384,10 @@ spec:
 
 		done := pipelineRunReport(corev1.ConditionTrue, "Succeeded", "Tasks Completed: 1 (Failed: 0, Cancelled 0), Skipped: 0")
 		done.PipelineRun.Status.ChildReferences = running.PipelineRun.Status.ChildReferences
+		doneChild := *child.DeepCopy()
+		doneChild.Status.SetCondition(v1.Condition{Type: "Succeeded", Status: corev1.ConditionTrue, Reason: "Succeeded", Message: "All Steps have completed executing"})
+		doneChild.Status.Results = []v1.TaskRunResult{{Name: "digest", Type: "string", Value: v1.NewString("sha256:abc")}}
+		done.TaskRuns = []v1.TaskRun{doneChild}
 		done.PipelineRun.Status.Results = []v1.PipelineRunResult{{Name: "digest", Value: v1.NewString("sha256:abc")}}
 		done.PipelineRun.Status.CompletionTime = &metav1.Time{Time: time.Now().Truncate(time.Second)}
 		// A progress report lacks results: even one saying the run is
@@ -386,6 +416,15 @@ spec:
 			t.Errorf("startTime %v, completionTime %v: want both", got.Status.StartTime, got.Status.CompletionTime)
 		}
 		e.waitForEvent(t, ns, pr.Name, "Succeeded")
+		must(t, e.client.Get(t.Context(), key(ns, "reported-a"), tr))
+		if diff := cmp.Diff(doneChild.Status, tr.Status, ignoreTime()); diff != "" {
+			t.Errorf("the TaskRun's final status (-want +got):\n%s", diff)
+		}
+		// The TaskRun shows a task of the PipelineRun's Pod: it is no run
+		// of its own.
+		if err := e.client.Get(t.Context(), key(ns, controller.PodName("reported-a")), &corev1.Pod{}); !apierrors.IsNotFound(err) {
+			t.Errorf("getting a Pod for the TaskRun: %v, want none", err)
+		}
 	})
 
 	t.Run("a TaskRun's status follows its report", func(t *testing.T) {

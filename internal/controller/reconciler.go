@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -234,6 +233,11 @@ func (r *Reconciler) follow(ctx context.Context, run client.Object, pod *corev1.
 		log.Error(readErr, "reading the orchestrator's status reports")
 	}
 	if latest != nil {
+		if pr, ok := run.(*v1.PipelineRun); ok && latest.Document != nil {
+			if err := r.syncTaskRuns(ctx, pr, latest.Document); err != nil {
+				return reconcile.Result{}, err
+			}
+		}
 		applyReport(run, latest)
 	}
 	if pod.DeletionTimestamp != nil && !isCancel(run) && (!isDone(run) || statusOf(run).GetCondition().Reason == cancelledReason(run)) {
@@ -402,7 +406,7 @@ func earlier(a, b *metav1.Time) *metav1.Time {
 // patchStatus writes run's status if it differs from orig's, and emits the
 // Event upstream emits for the change of its Succeeded condition.
 func (r *Reconciler) patchStatus(ctx context.Context, orig, run client.Object) error {
-	if reflect.DeepEqual(statusJSON(orig), statusJSON(run)) {
+	if statusJSON(orig) == statusJSON(run) {
 		return nil
 	}
 	// The lock makes a reconcile that read a stale run (the cache lags
@@ -451,15 +455,13 @@ func eventNote(s string) string {
 
 // statusJSON is a run's status as JSON, to compare.
 func statusJSON(run client.Object) string {
-	var v any
 	switch o := run.(type) {
 	case *v1.PipelineRun:
-		v = o.Status
+		return jsonOf(o.Status)
 	case *v1.TaskRun:
-		v = o.Status
+		return jsonOf(o.Status)
 	}
-	b, _ := json.Marshal(v)
-	return string(b)
+	return ""
 }
 
 // podSummary says in a line how a Pod ended.

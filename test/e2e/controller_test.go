@@ -181,6 +181,17 @@ spec:
 		if want := `PipelineRun "stopme" was cancelled`; cond.Message != want {
 			t.Errorf("message %q, want %q", cond.Message, want)
 		}
+		// Each task shows as a TaskRun, as upstream shows it.
+		for name, want := range map[string]string{"stopme-long": "TaskRunCancelled", "stopme-cleanup": "Succeeded"} {
+			tr := &v1.TaskRun{}
+			fatalIf(t, cl.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: name}, tr))
+			if c := tr.Status.GetCondition(); c == nil || c.Reason != want {
+				t.Errorf("TaskRun %s: condition %+v, want reason %s", name, c, want)
+			}
+			if tr.Labels["tekton.dev/pipelineRun"] != "stopme" {
+				t.Errorf("TaskRun %s labels %v: want tekton.dev/pipelineRun=stopme", name, tr.Labels)
+			}
+		}
 	})
 
 	t.Run("deleting the Pod fails the run", func(t *testing.T) {
