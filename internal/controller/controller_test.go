@@ -792,3 +792,53 @@ func sortStrings() cmp.Option {
 		return out
 	})
 }
+
+// TestTwoReplicas runs two controllers that elect a leader: only the
+// leader makes Pods, and when it stops the other takes over.
+func TestTwoReplicas(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	ns := e.namespace(t)
+	lease := e.namespace(t)
+	comp, reader := &fakeCompiler{}, &fakeReader{}
+	replicas := []*runningController{
+		e.start(t, comp, reader, controllerOptions{leaderNamespace: lease}),
+		e.start(t, comp, reader, controllerOptions{leaderNamespace: lease}),
+	}
+	var leader, standby *runningController
+	select {
+	case <-replicas[0].mgr.Elected():
+		leader, standby = replicas[0], replicas[1]
+	case <-replicas[1].mgr.Elected():
+		leader, standby = replicas[1], replicas[0]
+	case <-time.After(30 * time.Second):
+		t.Fatal("no replica was elected")
+	}
+	select {
+	case <-standby.mgr.Elected():
+		t.Fatal("both replicas were elected")
+	default:
+	}
+
+	first := e.createPipelineRun(t, ns, "first", `managedBy: colo.dev/pod`)
+	e.waitForPod(t, ns, "first-colo")
+	e.waitForCondition(t, first, func(c *v1.Condition) bool { return c.Reason == "Started" })
+
+	start := time.Now()
+	leader.stop()
+	second := e.createPipelineRun(t, ns, "second", `managedBy: colo.dev/pod`)
+	select {
+	case <-standby.mgr.Elected():
+		t.Logf("the standby took over %v after the leader stopped", time.Since(start).Round(time.Millisecond))
+	case <-time.After(30 * time.Second):
+		t.Fatal("the standby was not elected after the leader stopped")
+	}
+	e.waitForPod(t, ns, "second-colo")
+	e.waitForCondition(t, second, func(c *v1.Condition) bool { return c.Reason == "Started" })
+	time.Sleep(500 * time.Millisecond)
+	pods := &corev1.PodList{}
+	must(t, e.client.List(ctx, pods, client.InNamespace(ns)))
+	if got := podNames(pods); len(got) != 2 {
+		t.Errorf("Pods %v, want one for each run", got)
+	}
+}

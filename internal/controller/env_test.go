@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/yaml"
 
 	"github.com/colo-ci/colo/internal/controller"
@@ -115,18 +116,34 @@ func (e *env) namespace(t *testing.T) string {
 // controllerOptions say how a test's controller differs from the default.
 type controllerOptions struct {
 	grace time.Duration
+	// leaderNamespace, when set, makes the controller elect a leader
+	// with a Lease there.
+	leaderNamespace string
+}
+
+// runningController is a controller a test started.
+type runningController struct {
+	mgr  manager.Manager
+	stop func()
 }
 
 // startController runs the controllers with a fake compiler and status
 // reader until stop is called (or the test ends).
 func (e *env) startController(t *testing.T, comp *fakeCompiler, reader *fakeReader, o controllerOptions) (stop func()) {
 	t.Helper()
+	return e.start(t, comp, reader, o).stop
+}
+
+func (e *env) start(t *testing.T, comp *fakeCompiler, reader *fakeReader, o controllerOptions) *runningController {
+	t.Helper()
 	cfg := rest.CopyConfig(e.cluster.Config)
 	cfg.QPS, cfg.Burst = -1, 0
 	mgr, err := controller.NewManager(cfg, controller.ManagerOptions{
-		MetricsAddr:        "0",
-		SkipNameValidation: true,
-		Logger:             testr.NewWithOptions(t, testr.Options{Verbosity: 1}),
+		MetricsAddr:             "0",
+		SkipNameValidation:      true,
+		Logger:                  testr.NewWithOptions(t, testr.Options{Verbosity: 1}),
+		LeaderElection:          o.leaderNamespace != "",
+		LeaderElectionNamespace: o.leaderNamespace,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -138,7 +155,7 @@ func (e *env) startController(t *testing.T, comp *fakeCompiler, reader *fakeRead
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()
 	var once sync.Once
-	stop = func() {
+	stop := func() {
 		once.Do(func() {
 			cancel()
 			if err := <-done; err != nil {
@@ -147,7 +164,7 @@ func (e *env) startController(t *testing.T, comp *fakeCompiler, reader *fakeRead
 		})
 	}
 	t.Cleanup(stop)
-	return stop
+	return &runningController{mgr: mgr, stop: stop}
 }
 
 // fakeCompiler makes a Pod with just an orchestrator container, and
