@@ -20,6 +20,7 @@ import (
 	"github.com/colo-ci/colo/internal/engine"
 	"github.com/colo-ci/colo/internal/executor/local"
 	"github.com/colo-ci/colo/internal/load"
+	"github.com/colo-ci/colo/internal/podspec"
 	"github.com/colo-ci/colo/internal/runstore"
 	v1 "github.com/colo-ci/colo/pkg/apis/pipeline/v1"
 )
@@ -39,6 +40,8 @@ type runOptions struct {
 	timeout    time.Duration
 	runDir     string
 	output     string
+	on         string
+	pod        podOptions
 }
 
 func newRunCommand(streams IOStreams) *cobra.Command {
@@ -76,6 +79,11 @@ twice stops everything now.`,
 	f.DurationVar(&o.timeout, "timeout", 0, "timeout of each run (timeouts.pipeline of a PipelineRun, timeout of a TaskRun)")
 	addRunDirFlag(f, &o.runDir)
 	f.StringVarP(&o.output, "output", "o", outputText, "output: text or json (the final status document only)")
+	f.StringVar(&o.on, "on", onLocal, "where to run: local, or pod (each run in one Kubernetes Pod)")
+	f.StringVar(&o.pod.namespace, "namespace", "", "namespace of the Pod with --on pod (default: the kubeconfig context's, else default)")
+	f.StringVar(&o.pod.kubeconfig, "kubeconfig", "", "kubeconfig with --on pod (default $KUBECONFIG, else ~/.kube/config)")
+	f.StringVar(&o.pod.image, "image", podspec.DefaultImage, "colo's image, with --on pod")
+	f.BoolVar(&o.pod.keep, "keep", false, "keep the Pod after the run, with --on pod")
 	return cmd
 }
 
@@ -92,6 +100,12 @@ func runRun(ctx context.Context, streams IOStreams, o *runOptions) error {
 	starting := o.pipeline != "" || o.task != ""
 	if !starting && (len(o.params) > 0 || len(o.workspaces) > 0) {
 		return invalid(errors.New("-p and -w need --pipeline or --task"))
+	}
+	if o.on != onLocal && o.on != onPod {
+		return invalid(fmt.Errorf("--on %q: want local or pod", o.on))
+	}
+	if o.on == onPod && len(o.workspaces) > 0 {
+		return invalid(errors.New("-w binds host directories: it cannot be used with --on pod"))
 	}
 	if o.timeout < 0 {
 		return invalid(fmt.Errorf("--timeout %s: must not be negative", o.timeout))
@@ -124,6 +138,9 @@ func runRun(ctx context.Context, streams IOStreams, o *runOptions) error {
 	}
 	if len(items) == 0 {
 		return invalid(fmt.Errorf("no PipelineRun or TaskRun in %v (use --pipeline or --task to start one)", o.files))
+	}
+	if o.on == onPod {
+		return executeOnPod(ctx, streams, set, root, items, o.output, o.pod)
 	}
 	return execute(ctx, streams, set, root, items, hostDirs, o.output)
 }
