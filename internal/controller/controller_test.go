@@ -1,6 +1,8 @@
 package controller_test
 
 import (
+	"io"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -27,7 +29,8 @@ import (
 func TestController(t *testing.T) {
 	e := newEnv(t)
 	comp, reader := &fakeCompiler{}, &fakeReader{}
-	e.startController(t, comp, reader, controllerOptions{grace: time.Second})
+	metricsAddr := freeAddr(t)
+	e.startController(t, comp, reader, controllerOptions{grace: time.Second, metricsAddr: metricsAddr})
 
 	t.Run("claims only runs managed by colo", func(t *testing.T) {
 		ctx := t.Context()
@@ -577,6 +580,50 @@ spec:
 			t.Errorf("condition once the Pod is gone (-want +got):\n%s", diff)
 		}
 	})
+
+	t.Run("metrics", func(t *testing.T) {
+		for _, want := range []string{
+			`colo_runs_started_total{kind="PipelineRun"}`,
+			`colo_runs_started_total{kind="TaskRun"}`,
+			`colo_runs_finished_total{kind="PipelineRun",reason="PipelineRunTimeout",status="False"} 1`,
+			`colo_runs_finished_total{kind="PipelineRun",reason="Succeeded",status="True"} 1`,
+			`colo_runs_finished_total{kind="TaskRun",reason="TaskRunCancelled",status="False"} 1`,
+			`colo_run_duration_seconds_count{kind="PipelineRun",status="True"} 1`,
+			`controller_runtime_reconcile_total{controller="pipelinerun",result="success"}`,
+		} {
+			name, _, _ := strings.Cut(want, "{")
+			lines := metricLines(t, metricsAddr, name)
+			found := false
+			for _, l := range lines {
+				found = found || strings.HasPrefix(l, want)
+			}
+			if !found {
+				t.Errorf("no metric %s in:\n%s", want, strings.Join(lines, "\n"))
+			}
+		}
+	})
+}
+
+// metricLines returns the lines of the metrics served at addr that start
+// with prefix.
+func metricLines(t *testing.T, addr, prefix string) []string {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, l := range strings.Split(string(body), "\n") {
+		if strings.HasPrefix(l, prefix) {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // TestRestartMakesNoSecondPod stops the controller right after it made a

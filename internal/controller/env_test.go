@@ -1,8 +1,10 @@
 package controller_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -20,8 +22,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/colo-ci/colo/internal/controller"
-	"github.com/colo-ci/colo/internal/runstore"
 	"github.com/colo-ci/colo/internal/load"
+	"github.com/colo-ci/colo/internal/runstore"
 	"github.com/colo-ci/colo/internal/testcluster"
 )
 
@@ -119,6 +121,8 @@ type controllerOptions struct {
 	// leaderNamespace, when set, makes the controller elect a leader
 	// with a Lease there.
 	leaderNamespace string
+	// metricsAddr is where metrics are served ("": nowhere).
+	metricsAddr string
 }
 
 // runningController is a controller a test started.
@@ -139,7 +143,7 @@ func (e *env) start(t *testing.T, comp *fakeCompiler, reader *fakeReader, o cont
 	cfg := rest.CopyConfig(e.cluster.Config)
 	cfg.QPS, cfg.Burst = -1, 0
 	mgr, err := controller.NewManager(cfg, controller.ManagerOptions{
-		MetricsAddr:             "0",
+		MetricsAddr:             cmp.Or(o.metricsAddr, "0"),
 		SkipNameValidation:      true,
 		Logger:                  testr.NewWithOptions(t, testr.Options{Verbosity: 1}),
 		LeaderElection:          o.leaderNamespace != "",
@@ -300,4 +304,15 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// freeAddr returns a 127.0.0.1 address with a port nothing listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
 }

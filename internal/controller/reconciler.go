@@ -37,6 +37,7 @@ type Reconciler struct {
 	engine    engine.Options
 	grace     time.Duration
 	newRun    func() client.Object
+	metrics   *metrics
 }
 
 // Reconcile brings one run a step closer to done.
@@ -415,8 +416,27 @@ func (r *Reconciler) patchStatus(ctx context.Context, orig, run client.Object) e
 	if err := r.client.Status().Patch(ctx, run, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
 		return fmt.Errorf("updating the run's status: %w", err)
 	}
-	r.emit(run, statusOf(orig).GetCondition(), statusOf(run).GetCondition())
+	before, after := statusOf(orig).GetCondition(), statusOf(run).GetCondition()
+	r.emit(run, before, after)
+	r.count(run, before, after)
 	return nil
+}
+
+// count counts a run that started or ended with this status update.
+func (r *Reconciler) count(run client.Object, before, after *v1.Condition) {
+	if after == nil || (before != nil && before.Status == after.Status && before.Reason == after.Reason) {
+		return
+	}
+	switch {
+	case after.Reason == reasonStarted && (before == nil || before.Reason != reasonStarted):
+		r.metrics.runStarted(kindOf(run))
+	case after.Status != corev1.ConditionUnknown && (before == nil || before.Status == corev1.ConditionUnknown):
+		took := time.Duration(-1)
+		if start, end := timesOf(run); *start != nil && *end != nil {
+			took = max(0, (*end).Sub((*start).Time))
+		}
+		r.metrics.runFinished(kindOf(run), string(after.Status), after.Reason, took)
+	}
 }
 
 // emit sends the Event upstream sends when a run's Succeeded condition

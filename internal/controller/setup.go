@@ -54,6 +54,10 @@ func Setup(mgr manager.Manager, cfg Config) error {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	m, err := newMetrics(defaultRegistry())
+	if err != nil {
+		return err
+	}
 	kinds := []struct {
 		name   string
 		newRun func() client.Object
@@ -73,6 +77,7 @@ func Setup(mgr manager.Manager, cfg Config) error {
 			engine:    cfg.Engine,
 			grace:     cfg.TimeoutGrace,
 			newRun:    k.newRun,
+			metrics:   m,
 		}
 		if err := mgr.Add(trackerRunnable{r.tracker}); err != nil {
 			return err
