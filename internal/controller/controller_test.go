@@ -342,6 +342,43 @@ spec:
 		}
 	})
 
+	t.Run("a container that cannot start fails the run, and its Pod goes", func(t *testing.T) {
+		tests := []struct {
+			name, waiting, reason, message string
+		}{
+			{name: "image", waiting: "ImagePullBackOff", reason: "TaskRunImagePullFailed", message: `cannot pull the image "ghcr.io/colo-ci/colo:nope" of container "colo-orchestrator": ImagePullBackOff: Back-off pulling image`},
+			{name: "config", waiting: "CreateContainerConfigError", reason: "CreateContainerConfigError", message: `cannot start container "colo-orchestrator": CreateContainerConfigError: secret "s" not found`},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				ns := e.namespace(t)
+				tr := e.createTaskRun(t, ns, "unstartable", `managedBy: colo.dev/pod`)
+				pod := e.waitForPod(t, ns, "unstartable-colo")
+				msg := "Back-off pulling image"
+				if tt.waiting == "CreateContainerConfigError" {
+					msg = `secret "s" not found`
+				}
+				setPodStatus(t, e.client, pod, func(s *corev1.PodStatus) {
+					s.Phase = corev1.PodPending
+					s.ContainerStatuses = []corev1.ContainerStatus{{
+						Name: controller.OrchestratorContainer, Image: "ghcr.io/colo-ci/colo:nope",
+						State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: tt.waiting, Message: msg}},
+					}}
+				})
+				got := e.waitForTaskRunCondition(t, tr, isDone)
+				c := got.Status.GetCondition()
+				if c.Status != corev1.ConditionFalse || c.Reason != tt.reason || !strings.Contains(c.Message, tt.message) {
+					t.Errorf("condition %s %s %q, want False %s with %q", c.Status, c.Reason, c.Message, tt.reason, tt.message)
+				}
+				eventually(t, t.Context(), "the Pod to go", func() (bool, error) {
+					p := &corev1.Pod{}
+					err := e.client.Get(t.Context(), client.ObjectKeyFromObject(pod), p)
+					return apierrors.IsNotFound(err) || (err == nil && p.DeletionTimestamp != nil), client.IgnoreNotFound(err)
+				})
+			})
+		}
+	})
+
 	t.Run("status follows the orchestrator's reports", func(t *testing.T) {
 		ns := e.namespace(t)
 		pr := e.createPipelineRun(t, ns, "reported", `managedBy: colo.dev/pod`)
@@ -449,6 +486,12 @@ spec:
 		if got.Status.PodName != pod.Name {
 			t.Errorf("podName %q, want %q", got.Status.PodName, pod.Name)
 		}
+		// Its Pod still runs after the end: a while later it goes.
+		eventually(t, t.Context(), "the finished run's Pod to go", func() (bool, error) {
+			p := &corev1.Pod{}
+			err := e.client.Get(t.Context(), client.ObjectKeyFromObject(pod), p)
+			return apierrors.IsNotFound(err) || (err == nil && p.DeletionTimestamp != nil), client.IgnoreNotFound(err)
+		})
 	})
 
 	t.Run("a Pod that ends without a final report fails the run", func(t *testing.T) {

@@ -125,10 +125,21 @@ func slimPod(obj any) (any, error) {
 		},
 	}
 	slim.ManagedFields = nil
-	for _, cs := range pod.Status.ContainerStatuses {
-		if cs.Name == OrchestratorContainer {
-			slim.Status.ContainerStatuses = []corev1.ContainerStatus{cs}
+	// The orchestrator's state in full; of the others, only why one
+	// cannot start.
+	keep := func(statuses []corev1.ContainerStatus) []corev1.ContainerStatus {
+		var out []corev1.ContainerStatus
+		for _, cs := range statuses {
+			switch {
+			case cs.Name == OrchestratorContainer:
+				out = append(out, cs)
+			case cs.State.Waiting != nil && cs.State.Waiting.Reason != "" && cs.State.Waiting.Reason != "ContainerCreating" && cs.State.Waiting.Reason != "PodInitializing":
+				out = append(out, corev1.ContainerStatus{Name: cs.Name, Image: cs.Image, State: corev1.ContainerState{Waiting: cs.State.Waiting}})
+			}
 		}
+		return out
 	}
+	slim.Status.ContainerStatuses = keep(pod.Status.ContainerStatuses)
+	slim.Status.InitContainerStatuses = keep(pod.Status.InitContainerStatuses)
 	return slim, nil
 }

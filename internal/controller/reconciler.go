@@ -50,9 +50,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		}
 		return reconcile.Result{}, err
 	}
-	if !Claimed(run) || isDone(run) {
+	if !Claimed(run) {
 		r.tracker.forget(req.NamespacedName)
 		return reconcile.Result{}, nil
+	}
+	if isDone(run) {
+		r.tracker.forget(req.NamespacedName)
+		return r.reap(ctx, run)
 	}
 	res, err := r.reconcile(ctx, run)
 	if apierrors.IsConflict(err) {
@@ -206,10 +210,7 @@ func (r *Reconciler) follow(ctx context.Context, run client.Object, pod *corev1.
 	if isCancel(run) {
 		if isHardCancel(run) && !orchestratorRan && pod.DeletionTimestamp == nil {
 			// Nothing ran yet that could report: the run ends here.
-			if err := r.deletePod(ctx, pod); err != nil {
-				return reconcile.Result{}, err
-			}
-			return reconcile.Result{}, r.failFrom(ctx, orig, run, pod, cancelledReason(run), cancelledMessage(run))
+			return reconcile.Result{}, r.kill(ctx, orig, run, pod, cancelledReason(run), cancelledMessage(run))
 		}
 		if mode := cancelMode(run); pod.Annotations[AnnotationSpecStatus] != mode {
 			p := pod.DeepCopy()
@@ -265,15 +266,21 @@ func (r *Reconciler) follow(ctx context.Context, run client.Object, pod *corev1.
 			fmt.Sprintf("the Pod %q that ran %s %q ended without reporting the run's end: %s", pod.Name, kindOf(run), run.GetName(), podSummary(pod)))
 	}
 
+	if w, container, image := cannotStart(pod); w != nil {
+		what := fmt.Sprintf("cannot pull the image %q of container %q", image, container)
+		if w.Reason == "CreateContainerConfigError" {
+			what = fmt.Sprintf("cannot start container %q", container)
+		}
+		return reconcile.Result{}, r.kill(ctx, orig, run, pod, cannotStartReason(run, w.Reason),
+			fmt.Sprintf("the Pod %q of %s %q %s: %s: %s", pod.Name, kindOf(run), run.GetName(), what, w.Reason, w.Message))
+	}
+
 	res := reconcile.Result{RequeueAfter: retry}
 	if d := timeout(run); d > 0 {
 		start, _ := timesOf(run)
 		deadline := (*start).Add(d + r.grace)
 		if !now.Before(deadline) {
-			if err := r.deletePod(ctx, pod); err != nil {
-				return reconcile.Result{}, err
-			}
-			return reconcile.Result{}, r.failFrom(ctx, orig, run, nil, timeoutReason(run), timeoutMessage(run))
+			return reconcile.Result{}, r.kill(ctx, orig, run, pod, timeoutReason(run), timeoutMessage(run))
 		}
 		if wait := deadline.Sub(now); res.RequeueAfter == 0 || wait < res.RequeueAfter {
 			res.RequeueAfter = wait
@@ -321,6 +328,36 @@ func (r *Reconciler) failFrom(ctx context.Context, orig, run client.Object, pod 
 	statusOf(run).SetCondition(r.condition(corev1.ConditionFalse, reason, message))
 	r.tracker.forget(client.ObjectKeyFromObject(run))
 	return r.patchStatus(ctx, orig, run)
+}
+
+// kill ends a run the controller gives up on, then deletes its Pod. Should
+// the deletion fail, reap deletes the Pod later.
+func (r *Reconciler) kill(ctx context.Context, orig, run client.Object, pod *corev1.Pod, reason, message string) error {
+	if err := r.failFrom(ctx, orig, run, pod, reason, message); err != nil {
+		return err
+	}
+	logf.FromContext(ctx).Info("ended the run and deletes its Pod", "reason", reason, "pod", pod.Name)
+	return r.deletePod(ctx, pod)
+}
+
+// reap deletes the Pod of a finished run that is still running a while
+// after the run's end: its orchestrator exits right after it reports the
+// end, so such a Pod was given up by the controller, or is stuck.
+func (r *Reconciler) reap(ctx context.Context, run client.Object) (reconcile.Result, error) {
+	pod := &corev1.Pod{}
+	err := r.client.Get(ctx, types.NamespacedName{Namespace: run.GetNamespace(), Name: PodName(run.GetName())}, pod)
+	if err != nil || podDone(pod) || pod.DeletionTimestamp != nil || !metav1.IsControlledBy(pod, run) {
+		return reconcile.Result{}, client.IgnoreNotFound(err)
+	}
+	_, completion := timesOf(run)
+	if *completion == nil {
+		return reconcile.Result{}, nil
+	}
+	if wait := (*completion).Add(2 * r.grace).Sub(r.now()); wait > 0 {
+		return reconcile.Result{RequeueAfter: wait}, nil
+	}
+	logf.FromContext(ctx).Info("deleting the Pod of a finished run, still running", "pod", pod.Name)
+	return reconcile.Result{}, r.deletePod(ctx, pod)
 }
 
 func (r *Reconciler) deletePod(ctx context.Context, pod *corev1.Pod) error {

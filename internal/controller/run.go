@@ -25,6 +25,8 @@ const (
 	reasonPodEvicted          = "PodEvicted"
 	reasonCreateRunFailed     = "CreateRunFailed"
 	reasonPodCreationFailed   = "PodCreationFailed"
+	reasonImagePullFailed     = "TaskRunImagePullFailed"
+	reasonContainerConfig     = "CreateContainerConfigError"
 	reasonCouldntCancel       = "PipelineRunCouldntCancel"
 	specStatusTaskRunCanceled = string(v1.TaskRunSpecStatusCancelled)
 )
@@ -182,4 +184,17 @@ func timeoutMessage(run client.Object) string {
 // pendingMessage is upstream's message for a pending run.
 func pendingMessage(run client.Object) string {
 	return fmt.Sprintf("%s %q is pending", kindOf(run), run.GetName())
+}
+
+// cannotStartReason is the reason a run fails with when a container of its
+// Pod cannot start for the kubelet's reason waiting: upstream's TaskRun
+// reasons, and Failed for a PipelineRun (whose task failed).
+func cannotStartReason(run client.Object, waiting string) string {
+	if kindOf(run) == v1.KindPipelineRun {
+		return reasonFailed
+	}
+	if waiting == "CreateContainerConfigError" {
+		return reasonContainerConfig
+	}
+	return reasonImagePullFailed
 }
