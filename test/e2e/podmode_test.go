@@ -10,7 +10,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -195,6 +197,47 @@ spec:
 	}
 }
 
+func TestPodModeInterrupt(t *testing.T) {
+	const doc = `
+apiVersion: tekton.dev/v1
+kind: PipelineRun
+metadata:
+  name: interrupted
+spec:
+  pipelineSpec:
+    tasks:
+      - name: slow
+        taskSpec:
+          steps:
+            - image: busybox
+              script: echo started; sleep 120; echo never
+    finally:
+      - name: fin
+        taskSpec:
+          steps:
+            - image: busybox
+              script: echo finally ran
+`
+	r := startOnPod(t, doc)
+	r.waitFor(t, "[slow : unnamed-0] started")
+	if err := r.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	res := r.wait(t)
+	if res.code != 130 {
+		t.Errorf("exit code %d, want 130", res.code)
+	}
+	if want := "[fin : unnamed-0] finally ran"; !strings.Contains(res.out, want) {
+		t.Errorf("output has no line %q", want)
+	}
+	if strings.Contains(res.out, "never") {
+		t.Errorf("the slow task was not stopped")
+	}
+	if c := res.doc.Condition(); c == nil || c.Reason != "Cancelled" {
+		t.Errorf("run condition = %+v, want reason Cancelled", c)
+	}
+}
+
 // podModeResult is how one `colo run --on pod` ended.
 type podModeResult struct {
 	code   int
@@ -207,6 +250,22 @@ type podModeResult struct {
 // reads the run's status.json.
 func runOnPod(t *testing.T, doc string) podModeResult {
 	t.Helper()
+	r := startOnPod(t, doc)
+	return r.wait(t)
+}
+
+// podModeRun is a `colo run --on pod` going on.
+type podModeRun struct {
+	c    *testcluster.Cluster
+	ns   string
+	runs string
+	cmd  *exec.Cmd
+	out  *podModeBuffer
+}
+
+// startOnPod starts doc with `colo run --on pod` in a namespace of its own.
+func startOnPod(t *testing.T, doc string) *podModeRun {
+	t.Helper()
 	c := testcluster.Start(t)
 	ns := c.Namespace(t)
 	dir := t.TempDir()
@@ -214,13 +273,33 @@ func runOnPod(t *testing.T, doc string) podModeResult {
 	if err := os.WriteFile(file, []byte(doc), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	runs := filepath.Join(dir, "runs")
-	cmd := exec.CommandContext(t.Context(), podModeColo(t), "run", "-f", file, "--on", "pod",
-		"--kubeconfig", c.Kubeconfig, "--namespace", ns, "--run-dir", runs)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	res := podModeResult{out: out.String()}
+	r := &podModeRun{c: c, ns: ns, runs: filepath.Join(dir, "runs"), out: &podModeBuffer{}}
+	r.cmd = exec.CommandContext(t.Context(), podModeColo(t), "run", "-f", file, "--on", "pod",
+		"--kubeconfig", c.Kubeconfig, "--namespace", ns, "--run-dir", r.runs)
+	r.cmd.Stdout, r.cmd.Stderr = r.out, r.out
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// waitFor waits until the output holds s.
+func (r *podModeRun) waitFor(t *testing.T, s string) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for !strings.Contains(r.out.String(), s) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q in the output:\n%s", s, r.out.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// wait waits for colo to end and reads the run's status.json.
+func (r *podModeRun) wait(t *testing.T) podModeResult {
+	t.Helper()
+	err := r.cmd.Wait()
+	res := podModeResult{out: r.out.String()}
 	var ee *exec.ExitError
 	switch {
 	case errors.As(err, &ee):
@@ -229,11 +308,11 @@ func runOnPod(t *testing.T, doc string) podModeResult {
 		t.Fatalf("colo run: %v\n%s", err, res.out)
 	}
 	t.Logf("colo run --on pod:\n%s", res.out)
-	entries, err := os.ReadDir(runs)
+	entries, err := os.ReadDir(r.runs)
 	if err != nil || len(entries) != 1 {
-		t.Fatalf("want one run directory in %s: %v %v", runs, entries, err)
+		t.Fatalf("want one run directory in %s: %v %v", r.runs, entries, err)
 	}
-	res.runDir = filepath.Join(runs, entries[0].Name())
+	res.runDir = filepath.Join(r.runs, entries[0].Name())
 	b, err := os.ReadFile(filepath.Join(res.runDir, "status.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -244,7 +323,7 @@ func runOnPod(t *testing.T, doc string) podModeResult {
 	if res.doc.PipelineRun == nil {
 		t.Fatalf("status.json holds no PipelineRun:\n%s", b)
 	}
-	pods, err := c.Client.CoreV1().Pods(ns).List(t.Context(), metav1.ListOptions{})
+	pods, err := r.c.Client.CoreV1().Pods(r.ns).List(t.Context(), metav1.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,6 +333,24 @@ func runOnPod(t *testing.T, doc string) podModeResult {
 		}
 	}
 	return res
+}
+
+// podModeBuffer is a buffer safe for concurrent use.
+type podModeBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *podModeBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *podModeBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 // podModeColo builds the colo binary once per test.
@@ -299,4 +396,3 @@ func podModeLog(t *testing.T, res podModeResult, task, container string) string 
 	}
 	return string(b)
 }
-
