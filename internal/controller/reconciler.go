@@ -250,7 +250,12 @@ func (r *Reconciler) follow(ctx context.Context, run client.Object, pod *corev1.
 	}
 	if isDone(run) {
 		r.tracker.forget(key)
-		return reconcile.Result{}, r.patchStatus(ctx, orig, run)
+		var res reconcile.Result
+		if !podDone(pod) {
+			// Its orchestrator exits right after the end; see reap.
+			res.RequeueAfter = 2*r.grace + time.Second
+		}
+		return res, r.patchStatus(ctx, orig, run)
 	}
 
 	switch {
@@ -349,11 +354,13 @@ func (r *Reconciler) reap(ctx context.Context, run client.Object) (reconcile.Res
 	if err != nil || podDone(pod) || pod.DeletionTimestamp != nil || !metav1.IsControlledBy(pod, run) {
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
-	_, completion := timesOf(run)
-	if *completion == nil {
-		return reconcile.Result{}, nil
+	var end time.Time
+	if _, completion := timesOf(run); *completion != nil {
+		end = (*completion).Time
+	} else if c := statusOf(run).GetCondition(); c != nil {
+		end = c.LastTransitionTime.Time
 	}
-	if wait := (*completion).Add(2 * r.grace).Sub(r.now()); wait > 0 {
+	if wait := end.Add(2 * r.grace).Sub(r.now()); wait > 0 {
 		return reconcile.Result{RequeueAfter: wait}, nil
 	}
 	logf.FromContext(ctx).Info("deleting the Pod of a finished run, still running", "pod", pod.Name)
