@@ -220,6 +220,84 @@ spec:
 		}
 	})
 
+	t.Run("references are read from the cluster; a failed step fails the run", func(t *testing.T) {
+		ns := c.Namespace(t)
+		for _, doc := range []string{`
+apiVersion: tekton.dev/v1beta1
+kind: StepAction
+metadata:
+  name: check
+spec:
+  params:
+  - name: want
+  image: alpine
+  env:
+  - name: WANT
+    value: $(params.want)
+  script: test "$WANT" = yes`, `
+apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: checker
+spec:
+  params:
+  - name: answer
+  steps:
+  - ref:
+      name: check
+    params:
+    - name: want
+      value: $(params.answer)`, `
+apiVersion: tekton.dev/v1
+kind: Pipeline
+metadata:
+  name: checks
+spec:
+  params:
+  - name: answer
+  tasks:
+  - name: check
+    taskRef:
+      resolver: cluster
+      params:
+      - name: kind
+        value: task
+      - name: name
+        value: checker
+      - name: namespace
+        value: ` + ns + `
+    params:
+    - name: answer
+      value: $(params.answer)`} {
+			u := &unstructured.Unstructured{}
+			decodeYAML(t, doc, &u.Object)
+			u.SetNamespace(ns)
+			fatalIf(t, cl.Create(t.Context(), u))
+		}
+		for answer, want := range map[string]corev1.ConditionStatus{"yes": corev1.ConditionTrue, "no": corev1.ConditionFalse} {
+			pr := createPipelineRun(t, cl, ns, `
+metadata:
+  name: answer-`+answer+`
+spec:
+  managedBy: colo.dev/pod
+  params:
+  - name: answer
+    value: "`+answer+`"
+  pipelineRef:
+    name: checks`)
+			got := waitForPipelineRun(t, cl, pr, 2*time.Minute, runDone)
+			cond := got.Status.GetCondition()
+			if cond.Status != want {
+				t.Errorf("answer %s: condition %s %s (%s), want %s", answer, cond.Status, cond.Reason, cond.Message, want)
+			}
+			tr := &v1.TaskRun{}
+			fatalIf(t, cl.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: pr.Name + "-check"}, tr))
+			if c := tr.Status.GetCondition(); want == corev1.ConditionFalse && (c == nil || c.Reason != "StepFailed") {
+				t.Errorf("answer %s: TaskRun condition %+v, want reason StepFailed", answer, c)
+			}
+		}
+	})
+
 	t.Run("a managed TaskRun runs to Succeeded", func(t *testing.T) {
 		ns := c.Namespace(t)
 		tr := &v1.TaskRun{}
