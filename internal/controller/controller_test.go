@@ -1,6 +1,7 @@
 package controller_test
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"slices"
@@ -510,6 +511,23 @@ spec:
 		c := got.Status.GetCondition()
 		if c.Status != corev1.ConditionFalse || c.Reason != "Failed" || !strings.Contains(c.Message, "exited with code 2") {
 			t.Errorf("condition %s %s %q, want False Failed naming the exit code", c.Status, c.Reason, c.Message)
+		}
+	})
+
+	t.Run("a finished Pod whose log cannot be read fails the run after a few tries", func(t *testing.T) {
+		ns := e.namespace(t)
+		pr := e.createPipelineRun(t, ns, "unreadable", `managedBy: colo.dev/pod`)
+		pod := e.waitForPod(t, ns, "unreadable-colo")
+		reader.fail(ns, pod.Name, errors.New("the node is gone"))
+		setPodStatus(t, e.client, pod, func(s *corev1.PodStatus) {
+			orchestratorRunning(s)
+			s.Phase = corev1.PodSucceeded
+			s.ContainerStatuses[0].State = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 0, Reason: "Completed"}}
+		})
+		got := e.waitForCondition(t, pr, isDone)
+		c := got.Status.GetCondition()
+		if c.Status != corev1.ConditionFalse || c.Reason != "Failed" || !strings.Contains(c.Message, "the node is gone") {
+			t.Errorf("condition %s %s %q, want False Failed with the read error", c.Status, c.Reason, c.Message)
 		}
 	})
 

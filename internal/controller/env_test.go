@@ -217,6 +217,8 @@ type fakeLog struct {
 	reports []controller.Report
 	ended   bool
 	changed chan struct{}
+	// err, when set, is what every read of the log returns.
+	err error
 }
 
 func (f *fakeReader) log(ns, pod string) *fakeLog {
@@ -251,13 +253,23 @@ func (f *fakeReader) end(ns, pod string) {
 	l.changed = make(chan struct{})
 }
 
+// fail makes every read of the Pod's log fail with err.
+func (f *fakeReader) fail(ns, pod string, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.log(ns, pod).err = err
+}
+
 func (f *fakeReader) Read(ctx context.Context, pod *corev1.Pod, follow bool, report func(controller.Report)) error {
 	i := 0
 	for {
 		f.mu.Lock()
 		l := f.log(pod.Namespace, pod.Name)
-		reports, ended, changed := l.reports[i:], l.ended, l.changed
+		reports, ended, changed, err := l.reports[i:], l.ended, l.changed, l.err
 		f.mu.Unlock()
+		if err != nil {
+			return err
+		}
 		for _, r := range reports {
 			report(r)
 			i++

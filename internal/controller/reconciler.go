@@ -192,6 +192,10 @@ func (r *Reconciler) dress(pod *corev1.Pod, run client.Object) error {
 	return controllerutil.SetControllerReference(run, pod, r.scheme)
 }
 
+// maxReadFailures is how often the controller tries to read the log of a
+// Pod that has ended before it gives the run up.
+const maxReadFailures = 5
+
 // follow carries a run whose Pod exists on: it passes a cancel to the Pod,
 // applies the orchestrator's latest report, and fails the run when its Pod
 // is gone, ended without a final report, or outlived the run's timeout.
@@ -230,11 +234,11 @@ func (r *Reconciler) follow(ctx context.Context, run client.Object, pod *corev1.
 		follow := orchestrator.Terminated == nil && !podDone(pod)
 		retry = r.tracker.read(key, pod, follow)
 	}
-	latest, readAll, readErr := r.tracker.state(key, pod.UID)
-	if readErr != nil {
-		log.Error(readErr, "reading the orchestrator's status reports")
+	read := r.tracker.state(key, pod.UID)
+	if read.err != nil {
+		log.Error(read.err, "reading the orchestrator's status reports", "failures", read.failures)
 	}
-	if latest != nil {
+	if latest := read.latest; latest != nil {
 		if pr, ok := run.(*v1.PipelineRun); ok && latest.Document != nil {
 			if err := r.syncTaskRuns(ctx, pr, latest.Document); err != nil {
 				return reconcile.Result{}, err
@@ -266,9 +270,12 @@ func (r *Reconciler) follow(ctx context.Context, run client.Object, pod *corev1.
 			fmt.Sprintf("the Pod %q that ran %s %q was evicted: %s", pod.Name, kindOf(run), run.GetName(), pod.Status.Message))
 	case podDone(pod) && pod.Status.Reason == "DeadlineExceeded":
 		return reconcile.Result{}, r.failFrom(ctx, orig, run, pod, timeoutReason(run), timeoutMessage(run))
-	case podDone(pod) && (!orchestratorRan || (readAll && readErr == nil)):
+	case podDone(pod) && (!orchestratorRan || read.complete):
 		return reconcile.Result{}, r.failFrom(ctx, orig, run, pod, failedReason(run),
 			fmt.Sprintf("the Pod %q that ran %s %q ended without reporting the run's end: %s", pod.Name, kindOf(run), run.GetName(), podSummary(pod)))
+	case podDone(pod) && read.failures >= maxReadFailures:
+		return reconcile.Result{}, r.failFrom(ctx, orig, run, pod, failedReason(run),
+			fmt.Sprintf("the Pod %q that ran %s %q ended, and its orchestrator's log cannot be read: %v", pod.Name, kindOf(run), run.GetName(), read.err))
 	}
 
 	if w, container, image := cannotStart(pod); w != nil {

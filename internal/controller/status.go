@@ -90,10 +90,12 @@ type stream struct {
 	// latest is the last report read; reports counts them.
 	latest  *Report
 	reports int
-	// ended says the log was read to its end (err nil) or the read failed.
-	ended   bool
-	err     error
-	endedAt time.Time
+	// ended says the log was read to its end (err nil) or the read failed;
+	// failures counts the reads of this Pod's log that failed.
+	ended    bool
+	err      error
+	endedAt  time.Time
+	failures int
 }
 
 func newTracker(reader StatusReader) *tracker {
@@ -149,7 +151,7 @@ func (t *tracker) read(key types.NamespacedName, pod *corev1.Pod, follow bool) t
 	ns := &stream{pod: pod.UID, cancel: cancel, running: true, follow: follow}
 	if s != nil && s.pod == pod.UID {
 		// Keep what an earlier read found until this one finds more.
-		ns.latest = s.latest
+		ns.latest, ns.failures = s.latest, s.failures
 	}
 	t.streams[key] = ns
 	pod = pod.DeepCopy()
@@ -168,6 +170,9 @@ func (t *tracker) read(key types.NamespacedName, pod *corev1.Pod, follow bool) t
 		})
 		t.mu.Lock()
 		ns.running, ns.ended, ns.err, ns.endedAt = false, true, err, time.Now()
+		if err != nil {
+			ns.failures++
+		}
 		current := t.streams[key] == ns
 		t.mu.Unlock()
 		if current && ctx.Err() == nil {
@@ -177,17 +182,26 @@ func (t *tracker) read(key types.NamespacedName, pod *corev1.Pod, follow bool) t
 	return 0
 }
 
-// state returns the latest report read from pod's log (nil before the
-// first), whether the log has been read to its end, and why reading it
-// failed, if it did.
-func (t *tracker) state(key types.NamespacedName, pod types.UID) (latest *Report, ended bool, err error) {
+// readState is what reading a Pod's log found so far.
+type readState struct {
+	// latest is the last report read, nil before the first.
+	latest *Report
+	// complete says the log was read to its end.
+	complete bool
+	// err is why the last read failed, failures how many reads did.
+	err      error
+	failures int
+}
+
+// state returns what reading pod's log found so far.
+func (t *tracker) state(key types.NamespacedName, pod types.UID) readState {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	s := t.streams[key]
 	if s == nil || s.pod != pod {
-		return nil, false, nil
+		return readState{}
 	}
-	return s.latest, s.ended && !s.running, s.err
+	return readState{latest: s.latest, complete: s.ended && !s.running && s.err == nil, err: s.err, failures: s.failures}
 }
 
 // forget stops reading the run's log and drops what was read.
