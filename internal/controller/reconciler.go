@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -134,7 +135,11 @@ func (r *Reconciler) start(ctx context.Context, run client.Object) (reconcile.Re
 		return reconcile.Result{}, r.fail(ctx, run, nil, inv.reason, inv.message)
 	}
 	pod, err := r.compiler.Compile(ctx, p.run, p.set)
-	if err != nil {
+	var ire *engine.InvalidRunError
+	switch {
+	case errors.As(err, &ire):
+		return reconcile.Result{}, r.fail(ctx, run, nil, ire.Reason, ire.Message())
+	case err != nil:
 		return reconcile.Result{}, r.fail(ctx, run, nil, createFailedReason(run), fmt.Sprintf("building the Pod: %v", err))
 	}
 	if err := r.dress(pod, run); err != nil {
