@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -82,31 +81,7 @@ func executeOnPod(ctx context.Context, streams IOStreams, set *load.Set, root ru
 		}
 		outs = append(outs, executeOneOnPod(ctx, streams, cs, ns, set, root, item, output, po, it))
 	}
-	if output == outputJSON {
-		if err := writeJSONDocuments(streams.Out, outs); err != nil {
-			return err
-		}
-	}
-	failed := 0
-	var errs []error
-	for _, out := range outs {
-		if out.err != nil {
-			errs = append(errs, out.err)
-			continue
-		}
-		if c := out.doc.Condition(); c == nil || c.Status != corev1.ConditionTrue {
-			failed++
-		}
-	}
-	switch {
-	case it.count() > 0:
-		return &ExitError{Code: ExitInterrupted, Err: errors.Join(errs...)}
-	case len(errs) > 0:
-		return &ExitError{Code: ExitFailed, Err: errors.Join(errs...)}
-	case failed > 0:
-		return &ExitError{Code: ExitFailed}
-	}
-	return nil
+	return finish(streams, output, outs, it)
 }
 
 // lineSink prints step lines as [task : step] line.

@@ -197,6 +197,13 @@ func execute(ctx context.Context, streams IOStreams, set *load.Set, root runstor
 		outs = append(outs, out)
 	}
 
+	return finish(streams, output, outs, it)
+}
+
+// finish prints the JSON documents of the runs when asked and turns their
+// outcomes into the command's exit: interrupted, an error, a failed run,
+// or success.
+func finish(streams IOStreams, output string, outs []outcome, it *interrupts) error {
 	if output == outputJSON {
 		if err := writeJSONDocuments(streams.Out, outs); err != nil {
 			return err
