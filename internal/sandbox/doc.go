@@ -58,6 +58,14 @@
 // killed with it (Pdeathsig). No process started in a sandbox outlives it.
 // Process ids seen inside are those of the sandbox's PID namespace.
 //
+// # Groups
+//
+// A Group is a set of processes in one sandbox with mounts and a host name
+// of their own beyond the sandbox's, as one Pod's containers on a node.
+// Groups make one supervisor serve many task attempts, so that an attempt
+// costs a request, not a process start. They share the sandbox's PID
+// namespace; Group.Close kills the process groups of what it started.
+//
 // Where namespaces cannot be created (not Linux, or the kernel refuses),
 // Start returns an error wrapping ErrUnsupported, and callers fall back to
 // rewriting paths.

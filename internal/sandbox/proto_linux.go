@@ -75,6 +75,9 @@ type message struct {
 	// Mounts are the process's own mounts. Their sources are host paths,
 	// which the supervisor finds through its mirror of the host's root.
 	Mounts []wireMount `json:"mounts,omitempty"`
+	// Hostname is the process's own host name, in a UTS namespace of its
+	// own.
+	Hostname string `json:"hostname,omitempty"`
 
 	// Proc names a process the supervisor started.
 	Proc   uint64 `json:"proc,omitempty"`

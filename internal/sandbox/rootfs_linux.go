@@ -186,10 +186,6 @@ func stagingPoint() (string, error) {
 	return "", errors.New("no directory to build the sandbox root on")
 }
 
-func depth(p string) int {
-	return strings.Count(filepath.Clean(p), "/")
-}
-
 // mountProc gives the sandbox a procfs of its own PID namespace, so that
 // process ids in /proc are the ones processes see. Where that is refused
 // (a user namespace on a host whose /proc is partly covered), it binds the

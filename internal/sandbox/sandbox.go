@@ -79,9 +79,13 @@ type Cmd struct {
 	UID, GID *int
 	// Mounts are seen by this process (and its children) alone, on top of
 	// the sandbox's own, as a Pod's containers each have their own
-	// volumeMounts over the volumes they share. Sources are opened by the
-	// caller; targets are handled as Spec.Mounts targets are.
+	// volumeMounts over the volumes they share. They are applied in order.
+	// Sources are opened by the caller; targets are handled as Spec.Mounts
+	// targets are.
 	Mounts []Mount
+	// Hostname, if set, gives this process (and its children) its own UTS
+	// namespace with this host name.
+	Hostname string
 }
 
 // Exit is how a process ended.

@@ -313,6 +313,7 @@ func (s *Sandbox) Start(cmd Cmd) (*Process, error) {
 		MkdirDir: cmd.MkdirDir,
 		UID:      cmd.UID,
 		GID:      cmd.GID,
+		Hostname: cmd.Hostname,
 	}
 	if m.Env == nil {
 		m.Env = os.Environ()

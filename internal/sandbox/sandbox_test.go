@@ -51,8 +51,13 @@ func sh(script string) sandbox.Cmd {
 	return sandbox.Cmd{Path: "/bin/sh", Args: []string{"sh", "-c", script}}
 }
 
+// starter is a Sandbox or a Group.
+type starter interface {
+	Start(sandbox.Cmd) (*sandbox.Process, error)
+}
+
 // run runs cmd to its end and returns what it wrote to stdout and stderr.
-func run(t *testing.T, sb *sandbox.Sandbox, cmd sandbox.Cmd) (string, sandbox.Exit) {
+func run(t *testing.T, sb starter, cmd sandbox.Cmd) (string, sandbox.Exit) {
 	t.Helper()
 	out, err := os.CreateTemp(t.TempDir(), "out")
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -267,12 +268,13 @@ func (s *supervisor) startLocked(m *message, fds []int) (uint64, error) {
 		}
 		sys.Credential = cred
 	}
-	pid, err := syscall.ForkExec(path, args, &syscall.ProcAttr{
-		Dir:   dir,
-		Env:   m.Env,
-		Files: stdio,
-		Sys:   sys,
-	})
+	attr := &syscall.ProcAttr{Dir: dir, Env: m.Env, Files: stdio, Sys: sys}
+	var pid int
+	if m.Hostname != "" {
+		pid, err = forkExecNamed(m.Hostname, path, args, attr)
+	} else {
+		pid, err = syscall.ForkExec(path, args, attr)
+	}
 	if err != nil {
 		return 0, &fs.PathError{Op: "exec", Path: path, Err: err}
 	}
@@ -284,6 +286,33 @@ func (s *supervisor) startLocked(m *message, fds []int) (uint64, error) {
 	default:
 	}
 	return s.next, nil
+}
+
+// forkExecNamed starts a process in a new UTS namespace with the host name
+// name. The namespace is made for one thread, locked to a goroutine that
+// forks from it and then ends without unlocking, so that Go discards the
+// thread: the supervisor's other threads keep their host name.
+func forkExecNamed(name, path string, args []string, attr *syscall.ProcAttr) (int, error) {
+	type result struct {
+		pid int
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread()
+		if err := unix.Unshare(unix.CLONE_NEWUTS); err != nil {
+			done <- result{err: fmt.Errorf("new UTS namespace: %w", err)}
+			return
+		}
+		if err := unix.Sethostname([]byte(name)); err != nil {
+			done <- result{err: fmt.Errorf("set hostname %q: %w", name, err)}
+			return
+		}
+		pid, err := syscall.ForkExec(path, args, attr)
+		done <- result{pid: pid, err: err}
+	}()
+	r := <-done
+	return r.pid, r.err
 }
 
 // lookPath finds file as a shell would inside the sandbox, in the PATH of

@@ -29,7 +29,7 @@ type attempt struct {
 	spec  engine.StartAttempt
 	dir   string // host directory of this attempt
 	task  string // name shown in log lines
-	box   *sandbox.Sandbox
+	box   *sandbox.Group
 	vols  map[string]string // task volume name -> host dir
 	wsDir map[string]string // task workspace name -> host dir (subPath applied)
 	// mounts every process of the attempt sees, in mount order.
@@ -76,11 +76,11 @@ func (a *attempt) setUp(ctx context.Context) error {
 	if len(host) > 63 {
 		host = strings.TrimRight(host[:63], "-.")
 	}
-	box, err := sandbox.Start(ctx, sandbox.Spec{Mounts: a.mounts, Hostname: host})
+	sb, err := a.r.sandbox(ctx)
 	if err != nil {
 		return fmt.Errorf("set up the task's filesystem: %w", err)
 	}
-	a.box = box
+	a.box = sb.Group(sandbox.Spec{Mounts: a.mounts, Hostname: host})
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/colo-ci/colo/internal/engine"
+	"github.com/colo-ci/colo/internal/sandbox"
 	v1 "github.com/colo-ci/colo/pkg/apis/pipeline/v1"
 )
 
@@ -40,6 +41,20 @@ type runner struct {
 	attempts map[engine.AttemptID]*attempt
 	wg       sync.WaitGroup
 	log      *slog.Logger
+
+	// box is the run's sandbox, started with the first attempt; each
+	// attempt is a group in it.
+	boxOnce sync.Once
+	box     *sandbox.Sandbox
+	boxErr  error
+}
+
+// sandbox returns the run's sandbox, starting it on first use. One
+// supervisor serves every attempt of the run, so that an attempt costs a
+// request to it, not a process start.
+func (r *runner) sandbox(ctx context.Context) (*sandbox.Sandbox, error) {
+	r.boxOnce.Do(func() { r.box, r.boxErr = sandbox.Start(ctx, sandbox.Spec{}) })
+	return r.box, r.boxErr
 }
 
 func (r *runner) loop(ctx context.Context) (engine.Status, error) {
@@ -217,6 +232,11 @@ func (r *runner) closeAll() {
 		select {
 		case <-r.events:
 		case <-done:
+			if r.box != nil {
+				if err := r.box.Close(); err != nil {
+					r.log.Debug("closing the run's sandbox", "err", err)
+				}
+			}
 			return
 		}
 	}

@@ -1,0 +1,105 @@
+package sandbox_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/colo-ci/colo/internal/sandbox"
+)
+
+func TestGroupsSeeOnlyTheirOwnMountsAndName(t *testing.T) {
+	sb := start(t, sandbox.Spec{})
+	host, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var groups []*sandbox.Group
+	for _, name := range []string{"a", "b"} {
+		src := t.TempDir()
+		if err := os.WriteFile(filepath.Join(src, "who"), []byte(name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		g := sb.Group(sandbox.Spec{
+			// Deeper first: the group applies them shallowest first.
+			Mounts:   []sandbox.Mount{{Source: src, Target: "/workspace/source/sub"}, {Source: t.TempDir(), Target: "/workspace/source"}},
+			Hostname: name + "-pod",
+		})
+		t.Cleanup(func() { g.Close() })
+		groups = append(groups, g)
+	}
+	for i, g := range groups {
+		name := []string{"a", "b"}[i]
+		out, exit := run(t, g, sh("cat /workspace/source/sub/who; echo; hostname"))
+		if exit.Code != 0 {
+			t.Fatalf("group %s: %v: %s", name, exit, out)
+		}
+		if diff := cmp.Diff([]string{name, name + "-pod"}, strings.Fields(out)); diff != "" {
+			t.Errorf("group %s: file and host name (-want +got):\n%s", name, diff)
+		}
+	}
+	// A process's own host name wins over its group's.
+	out, _ := run(t, groups[0], sandbox.Cmd{Path: "/bin/sh", Args: []string{"sh", "-c", "hostname"}, Hostname: "own"})
+	if got := strings.TrimSpace(out); got != "own" {
+		t.Errorf("host name of a process that names its own: got %q, want %q", got, "own")
+	}
+	// Outside any group, the sandbox has neither the mounts nor the names.
+	out, exit := run(t, sb, sh("hostname; test -e /workspace/source/sub/who && echo mounted || echo absent"))
+	if exit.Code != 0 {
+		t.Fatalf("%v: %s", exit, out)
+	}
+	if diff := cmp.Diff([]string{host, "absent"}, strings.Fields(out)); diff != "" {
+		t.Errorf("outside the groups (-want +got):\n%s", diff)
+	}
+	if now, _ := os.Hostname(); now != host {
+		t.Errorf("host name changed from %q to %q", host, now)
+	}
+}
+
+func TestGroupCloseKillsOnlyItsOwn(t *testing.T) {
+	sb := start(t, sandbox.Spec{})
+	doomed, kept := sb.Group(sandbox.Spec{}), sb.Group(sandbox.Spec{})
+	defer kept.Close()
+	// A leader with a child in its process group, as a step's script
+	// that started something in the background.
+	p, err := doomed.Start(sh("sleep 1000 & wait"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := kept.Start(sh("sleep 1000"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- doomed.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not return")
+	}
+	if exit, err := p.Wait(); err != nil || exit.Signal == 0 {
+		t.Errorf("process of the closed group: got %v, %v; want killed by a signal", exit, err)
+	}
+	select {
+	case <-other.Done():
+		t.Errorf("closing one group ended another's process")
+	default:
+	}
+	if _, err := doomed.Start(sh("true")); !errors.Is(err, sandbox.ErrClosed) {
+		t.Errorf("Start after Close: got %v, want ErrClosed", err)
+	}
+	// Nothing of the closed group is left in the sandbox's PID namespace:
+	// only the kept sleep is left.
+	out, _ := run(t, sb, sh(`for f in /proc/[0-9]*/cmdline; do tr '\0' ' ' <"$f"; echo; done | grep -c '^sleep 1000'`))
+	if got := strings.TrimSpace(out); got != "1" {
+		t.Errorf("sleeps left after closing one group: got %s, want 1", got)
+	}
+}
