@@ -115,7 +115,8 @@ func (r Root) Create(d Document) (*Run, error) {
 		return nil, fmt.Errorf("create run %s: %w", meta.Name, err)
 	}
 	dir := filepath.Join(r.Runs, meta.Name)
-	if err := removeFinished(dir); err != nil {
+	old, err := retireFinished(dir, string(meta.UID))
+	if err != nil {
 		return nil, fmt.Errorf("create run %s: %w", meta.Name, err)
 	}
 	if err := os.Mkdir(dir, 0o755); err != nil {
@@ -129,7 +130,22 @@ func (r Root) Create(d Document) (*Run, error) {
 		lock.Close()
 		return nil, fmt.Errorf("create run %s: lock: %w", meta.Name, err)
 	}
-	run := &Run{root: r, dir: dir, doc: doc, lock: lock}
+	run := &Run{root: r, dir: dir, doc: doc, lock: lock, removed: make(chan struct{})}
+	// The earlier run's files go while this run starts: removing a run
+	// of many tasks takes longer than starting one.
+	go func() {
+		defer close(run.removed)
+		if old != "" {
+			_ = os.RemoveAll(old)
+		}
+		// And whatever a process that died meanwhile left retired.
+		entries, _ := os.ReadDir(r.Runs)
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), retiredPrefix) {
+				_ = os.RemoveAll(filepath.Join(r.Runs, e.Name()))
+			}
+		}
+	}()
 	if err := run.write(doc); err != nil {
 		run.Close()
 		return nil, fmt.Errorf("create run %s: %w", meta.Name, err)
@@ -137,19 +153,25 @@ func (r Root) Create(d Document) (*Run, error) {
 	return run, nil
 }
 
-// removeFinished removes an earlier run directory at dir, refusing if that
-// run is still going on.
-func removeFinished(dir string) error {
+// retiredPrefix starts the names of earlier runs' directories that are
+// being removed. No run name starts with a dot.
+const retiredPrefix = ".removing-"
+
+// retireFinished moves an earlier run directory at dir out of the way, to
+// a hidden name beside it that it returns ("" if there was none), refusing
+// if that run is still going on.
+func retireFinished(dir, uid string) (string, error) {
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
-		return nil
+		return "", nil
 	}
 	if isLive(dir) {
-		return fmt.Errorf("a run of that name is still going on in %s", dir)
+		return "", fmt.Errorf("a run of that name is still going on in %s", dir)
 	}
-	if err := os.RemoveAll(dir); err != nil {
-		return fmt.Errorf("remove earlier run: %w", err)
+	old := filepath.Join(filepath.Dir(dir), retiredPrefix+filepath.Base(dir)+"-"+uid)
+	if err := os.Rename(dir, old); err != nil {
+		return "", fmt.Errorf("remove earlier run: %w", err)
 	}
-	return nil
+	return old, nil
 }
 
 // Open opens an existing run for reading.
@@ -190,7 +212,7 @@ func (r Root) List() ([]Info, error) {
 	}
 	var out []Info
 	for _, e := range entries {
-		if !e.IsDir() {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
 		dir := filepath.Join(r.Runs, e.Name())
@@ -233,6 +255,9 @@ type Run struct {
 	mu   sync.Mutex
 	doc  Document
 	lock *os.File
+
+	// removed is closed once the earlier run of the same name is gone.
+	removed chan struct{}
 }
 
 // Dir is the run's directory.
@@ -320,8 +345,12 @@ func (r *Run) Live() bool {
 	return held || isLive(r.dir)
 }
 
-// Close releases the run's lock; a Run made by Open has none.
+// Close waits until the earlier run of the same name, if any, is removed,
+// and releases the run's lock; a Run made by Open has none.
 func (r *Run) Close() error {
+	if r.removed != nil {
+		<-r.removed
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.lock == nil {

@@ -374,13 +374,34 @@ func TestCreateReplacesOnlyFinishedRuns(t *testing.T) {
 	if opened.Live() {
 		t.Error("Live() = true after Close")
 	}
+	// What a process that died while removing an earlier run left.
+	stale := filepath.Join(root.Runs, ".removing-tr-0")
+	if err := os.MkdirAll(filepath.Join(stale, "logs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	run2, err := root.Create(runstore.Document{TaskRun: taskRun("tr")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer run2.Close()
+	if infos, err := root.List(); err != nil || len(infos) != 1 || infos[0].Name != "tr" {
+		t.Errorf("List while the earlier run is removed: got %v, %v; want the one run tr", infos, err)
+	}
+	if err := run2.Close(); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := os.Stat(marker); err == nil {
 		t.Error("files of the earlier run are still there")
+	}
+	entries, err := os.ReadDir(root.Runs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if diff := cmp.Diff([]string{"tr"}, names); diff != "" {
+		t.Errorf("run directory after Close (-want +got):\n%s", diff)
 	}
 }
 

@@ -31,6 +31,12 @@ func Run(ctx context.Context, eng *engine.Engine, opts Options) (engine.Status, 
 		attempts: map[engine.AttemptID]*attempt{},
 		log:      slog.Default(),
 	}
+	// Start the sandbox while the first tasks are laid out.
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		_, _ = r.sandbox(ctx)
+	}()
 	return r.loop(ctx)
 }
 
