@@ -23,10 +23,38 @@ func copyJSON[T any](in *T) *T {
 	return out
 }
 
-func deepCopyTaskRunStatus(s *v1.TaskRunStatus) *v1.TaskRunStatus { return copyJSON(s) }
+// deepCopyTaskRunStatus copies a task run's status for a snapshot. The
+// resolved spec, the bulk of it, is shared: the engine replaces a status's
+// TaskSpec with a new value for each attempt and never changes one it has
+// set.
+func deepCopyTaskRunStatus(s *v1.TaskRunStatus) *v1.TaskRunStatus {
+	if s == nil {
+		return nil
+	}
+	in := *s
+	in.TaskSpec, in.RetriesStatus = nil, nil
+	out := copyJSON(&in)
+	out.TaskSpec = s.TaskSpec
+	if s.RetriesStatus != nil {
+		out.RetriesStatus = make([]v1.TaskRunStatus, len(s.RetriesStatus))
+		for i := range s.RetriesStatus {
+			out.RetriesStatus[i] = *deepCopyTaskRunStatus(&s.RetriesStatus[i])
+		}
+	}
+	return out
+}
 
+// deepCopyPipelineRunStatus copies a pipeline run's status for a
+// snapshot, sharing its PipelineSpec, which the engine sets once.
 func deepCopyPipelineRunStatus(s *v1.PipelineRunStatus) *v1.PipelineRunStatus {
-	return copyJSON(s)
+	if s == nil {
+		return nil
+	}
+	in := *s
+	in.PipelineSpec = nil
+	out := copyJSON(&in)
+	out.PipelineSpec = s.PipelineSpec
+	return out
 }
 
 func copyBinding(b v1.WorkspaceBinding) v1.WorkspaceBinding { return *copyJSON(&b) }

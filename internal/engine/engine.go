@@ -173,7 +173,10 @@ func (e *Engine) wakeAt() time.Time {
 	return at
 }
 
-// Status returns a deep copy of the run's status in upstream's shape.
+// Status returns a copy of the run's status in upstream's shape. The
+// resolved specs in it (TaskSpec and PipelineSpec of each status) are
+// shared with the engine and with earlier copies and must not be changed;
+// everything else is the caller's.
 func (e *Engine) Status() Status {
 	var s Status
 	for _, r := range e.runs {

@@ -154,13 +154,23 @@ func (d *Document) TaskRunNamed(name string) (*v1.TaskRun, bool) {
 	return nil, false
 }
 
-// apply returns a copy of d with the engine's status s filled in.
+// apply returns a copy of d with the engine's status s filled in. The
+// copy takes the parts of s as they are: s is the caller's to give (the
+// engine's Status returns a new one each time, whose resolved specs no one
+// changes), and copying every status again on each write would cost more
+// than the rest of a write.
 func (d *Document) apply(s engine.Status) Document {
 	switch {
 	case d.PipelineRun != nil:
-		pr := d.PipelineRun.DeepCopy()
+		var pr *v1.PipelineRun
 		if s.PipelineRun != nil {
-			pr.Status = *deepCopyJSON(s.PipelineRun)
+			// Copy the run without its old status, which is replaced.
+			base := *d.PipelineRun
+			base.Status = v1.PipelineRunStatus{}
+			pr = base.DeepCopy()
+			pr.Status = *s.PipelineRun
+		} else {
+			pr = d.PipelineRun.DeepCopy()
 		}
 		out := Document{PipelineRun: pr}
 		for _, st := range s.TaskRuns {
@@ -171,13 +181,19 @@ func (d *Document) apply(s engine.Status) Document {
 		}
 		return out
 	case d.TaskRun != nil:
-		tr := d.TaskRun.DeepCopy()
+		base := *d.TaskRun
 		switch {
 		case s.TaskRun != nil:
-			tr.Status = *deepCopyJSON(s.TaskRun)
+			base.Status = *s.TaskRun
 		case len(s.TaskRuns) == 1:
-			tr.Status = *deepCopyJSON(&s.TaskRuns[0].Status)
+			base.Status = s.TaskRuns[0].Status
+		default:
+			base.Status = *deepCopyJSON(&d.TaskRun.Status)
 		}
+		status := base.Status
+		base.Status = v1.TaskRunStatus{}
+		tr := base.DeepCopy()
+		tr.Status = status
 		return Document{TaskRun: tr}
 	}
 	return Document{}
@@ -215,7 +231,7 @@ func childTaskRun(pr *v1.PipelineRun, st engine.TaskRunState) v1.TaskRun {
 				UID:        pr.UID,
 			}},
 		},
-		Status: *deepCopyJSON(&st.Status),
+		Status: st.Status,
 	}
 	return tr
 }
@@ -247,7 +263,7 @@ func childPipelineRun(top *v1.PipelineRun, st engine.PipelineRunState) v1.Pipeli
 				Name:       parent,
 			}},
 		},
-		Status: *deepCopyJSON(&st.Status),
+		Status: st.Status,
 	}
 }
 

@@ -133,7 +133,7 @@ func (r Root) Create(d Document) (*Run, error) {
 	run := &Run{root: r, dir: dir, doc: doc, lock: lock, removed: make(chan struct{})}
 	// The earlier run's files go while this run starts: removing a run
 	// of many tasks takes longer than starting one.
-	go func() {
+	go inBackground(func() {
 		defer close(run.removed)
 		if old != "" {
 			_ = os.RemoveAll(old)
@@ -145,7 +145,7 @@ func (r Root) Create(d Document) (*Run, error) {
 				_ = os.RemoveAll(filepath.Join(r.Runs, e.Name()))
 			}
 		}
-	}()
+	})
 	if err := run.write(doc); err != nil {
 		run.Close()
 		return nil, fmt.Errorf("create run %s: %w", meta.Name, err)
@@ -305,7 +305,8 @@ func (r *Run) LogPath(taskRun string, retry int, container string) (string, erro
 	return filepath.Join(r.dir, LogsDir, taskRun, strconv.Itoa(retry), container+".log"), nil
 }
 
-// WriteStatus records s as the run's status, atomically.
+// WriteStatus records s as the run's status, atomically. The run keeps parts
+// of s: the caller must not change s afterwards.
 func (r *Run) WriteStatus(s engine.Status) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
