@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"syscall"
 	"time"
@@ -73,9 +74,8 @@ type reply struct {
 // that user to root, so that processes started with no UID and GID, or
 // with 0, run as the caller, and other ids are refused.
 //
-// The kernel ties the supervisor's death signal to the thread that started
-// it: call Start from a goroutine that is not locked to its thread
-// (runtime.LockOSThread), or the sandbox dies when that goroutine ends.
+// The supervisor is forked from a thread kept for it, so no goroutine that
+// locks and ends a thread can take it down (see startSupervisor).
 //
 // Where namespaces are unavailable, the error wraps ErrUnsupported.
 func Start(ctx context.Context, spec Spec) (*Sandbox, error) {
@@ -138,7 +138,7 @@ func Start(ctx context.Context, spec Spec) (*Sandbox, error) {
 		procs:   map[uint64]*Process{},
 	}
 	s.cmd.Stderr = s.stderr
-	err = s.cmd.Start()
+	err = s.startSupervisor()
 	theirs.Close()
 	if err != nil {
 		c.close()
@@ -156,6 +156,29 @@ func Start(ctx context.Context, spec Spec) (*Sandbox, error) {
 	}
 	go s.read()
 	return s, nil
+}
+
+// startSupervisor starts the supervisor from a thread kept for it until
+// the sandbox has ended. The kernel sends the supervisor its death signal
+// when the thread that forked it exits, not the process, and Go ends a
+// thread whenever a goroutine locked to it returns: forked from any
+// thread, the supervisor could be killed by some unrelated goroutine that
+// called runtime.LockOSThread on that thread later and ended.
+func (s *Sandbox) startSupervisor() error {
+	started := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		err := s.cmd.Start()
+		started <- err
+		if err != nil {
+			runtime.UnlockOSThread()
+			return
+		}
+		// Hold the thread until the supervisor has exited.
+		_ = s.wait()
+		runtime.UnlockOSThread()
+	}()
+	return <-started
 }
 
 // wire checks spec and puts it in the form the supervisor reads.

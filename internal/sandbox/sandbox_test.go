@@ -12,7 +12,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -884,5 +886,27 @@ func TestCreatingKeepsMountsBelow(t *testing.T) {
 	}
 	if _, err := os.Lstat("/dev/colo-new"); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("host /dev/colo-new: got %v, want it absent", err)
+	}
+}
+
+// TestSandboxOutlivesEndedThreads checks that a sandbox survives goroutines
+// that lock their threads and end, which makes Go discard those threads:
+// the kernel kills a supervisor whose forking thread exits.
+func TestSandboxOutlivesEndedThreads(t *testing.T) {
+	sb := start(t, sandbox.Spec{})
+	for range 20 {
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				runtime.LockOSThread()
+				time.Sleep(time.Millisecond)
+			}()
+		}
+		wg.Wait()
+	}
+	if out, exit := run(t, sb, sh("echo alive")); exit.Code != 0 || strings.TrimSpace(out) != "alive" {
+		t.Fatalf("after threads ended: %v: %q", exit, out)
 	}
 }
