@@ -13,16 +13,16 @@ import (
 // Group is a set of processes in one sandbox that see the same mounts and
 // host name beyond the sandbox's own, as the containers of one Pod share
 // its volumes and name while the Pods of a node share the node. Many
-// groups can share one sandbox, and so one supervisor: a group costs
-// nothing to make, while a sandbox costs a process start.
+// groups can share one sandbox, and so one supervisor: a group costs a
+// request to it, while a sandbox costs a process start.
 //
-// Groups of one sandbox share its PID namespace, as processes of a node
-// do; a group's processes are still killed with their own process groups
-// by Close.
+// The supervisor holds a group's mounts in a mount namespace of the
+// group's, so a process started in it costs only its own mounts. Groups of
+// one sandbox share its PID namespace, as processes of a node do; Close
+// kills the process groups of what the group started.
 type Group struct {
-	s        *Sandbox
-	mounts   []Mount
-	hostname string
+	s  *Sandbox
+	id uint64
 
 	mu     sync.Mutex
 	closed bool
@@ -31,28 +31,26 @@ type Group struct {
 
 // Group makes a group whose processes see spec.Mounts (applied shallowest
 // target first, as a sandbox's are) under their own, and spec.Hostname as
-// their host name unless they name their own.
-func (s *Sandbox) Group(spec Spec) *Group {
-	ms := slices.Clone(spec.Mounts)
-	slices.SortStableFunc(ms, func(a, b Mount) int { return depth(a.Target) - depth(b.Target) })
-	return &Group{s: s, mounts: ms, hostname: spec.Hostname, procs: map[*Process]struct{}{}}
+// their host name.
+func (s *Sandbox) Group(spec Spec) (*Group, error) {
+	spec.Mounts = slices.Clone(spec.Mounts)
+	slices.SortStableFunc(spec.Mounts, func(a, b Mount) int { return depth(a.Target) - depth(b.Target) })
+	id, err := s.newGroup(spec)
+	if err != nil {
+		return nil, err
+	}
+	return &Group{s: s, id: id, procs: map[*Process]struct{}{}}, nil
 }
 
-// Start starts cmd in the group's sandbox, with the group's mounts applied
-// before cmd.Mounts.
+// Start starts cmd in the group, with cmd.Mounts applied over the group's
+// mounts. cmd.Hostname must be empty or the group's.
 func (g *Group) Start(cmd Cmd) (*Process, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.closed {
 		return nil, ErrClosed
 	}
-	if len(g.mounts) > 0 {
-		cmd.Mounts = append(slices.Clip(g.mounts), cmd.Mounts...)
-	}
-	if cmd.Hostname == "" {
-		cmd.Hostname = g.hostname
-	}
-	p, err := g.s.Start(cmd)
+	p, err := g.s.start(cmd, g.id)
 	if err != nil {
 		return nil, err
 	}
@@ -73,6 +71,10 @@ func (g *Group) Start(cmd Cmd) (*Process, error) {
 // than once; Start fails after it.
 func (g *Group) Close() error {
 	g.mu.Lock()
+	if g.closed {
+		g.mu.Unlock()
+		return nil
+	}
 	g.closed = true
 	procs := make([]*Process, 0, len(g.procs))
 	for p := range g.procs {
@@ -87,6 +89,9 @@ func (g *Group) Close() error {
 	}
 	for _, p := range procs {
 		<-p.Done()
+	}
+	if err := g.s.endGroup(g.id); err != nil && !errors.Is(err, ErrClosed) {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -1,3 +1,5 @@
+//go:build linux
+
 package sandbox_test
 
 import (
@@ -25,11 +27,14 @@ func TestGroupsSeeOnlyTheirOwnMountsAndName(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(src, "who"), []byte(name), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		g := sb.Group(sandbox.Spec{
+		g, err := sb.Group(sandbox.Spec{
 			// Deeper first: the group applies them shallowest first.
 			Mounts:   []sandbox.Mount{{Source: src, Target: "/workspace/source/sub"}, {Source: t.TempDir(), Target: "/workspace/source"}},
 			Hostname: name + "-pod",
 		})
+		if err != nil {
+			t.Fatal(err)
+		}
 		t.Cleanup(func() { g.Close() })
 		groups = append(groups, g)
 	}
@@ -43,10 +48,14 @@ func TestGroupsSeeOnlyTheirOwnMountsAndName(t *testing.T) {
 			t.Errorf("group %s: file and host name (-want +got):\n%s", name, diff)
 		}
 	}
-	// A process's own host name wins over its group's.
-	out, _ := run(t, groups[0], sandbox.Cmd{Path: "/bin/sh", Args: []string{"sh", "-c", "hostname"}, Hostname: "own"})
+	// A process directly in the sandbox can have a name of its own.
+	out, _ := run(t, sb, sandbox.Cmd{Path: "/bin/sh", Args: []string{"sh", "-c", "hostname"}, Hostname: "own"})
 	if got := strings.TrimSpace(out); got != "own" {
 		t.Errorf("host name of a process that names its own: got %q, want %q", got, "own")
+	}
+	// A process in a group cannot: it shares the group's namespaces.
+	if _, err := groups[0].Start(sandbox.Cmd{Path: "/bin/true", Hostname: "own"}); err == nil {
+		t.Errorf("a group's process with a host name of its own started")
 	}
 	// Outside any group, the sandbox has neither the mounts nor the names.
 	out, exit := run(t, sb, sh("hostname; test -e /workspace/source/sub/who && echo mounted || echo absent"))
@@ -63,7 +72,14 @@ func TestGroupsSeeOnlyTheirOwnMountsAndName(t *testing.T) {
 
 func TestGroupCloseKillsOnlyItsOwn(t *testing.T) {
 	sb := start(t, sandbox.Spec{})
-	doomed, kept := sb.Group(sandbox.Spec{}), sb.Group(sandbox.Spec{})
+	doomed, err := sb.Group(sandbox.Spec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, err := sb.Group(sandbox.Spec{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer kept.Close()
 	// A leader with a child in its process group, as a step's script
 	// that started something in the background.
@@ -102,4 +118,42 @@ func TestGroupCloseKillsOnlyItsOwn(t *testing.T) {
 	if got := strings.TrimSpace(out); got != "1" {
 		t.Errorf("sleeps left after closing one group: got %s, want 1", got)
 	}
+}
+
+func TestGroupMountInsideAHostDirectory(t *testing.T) {
+	sb := start(t, sandbox.Spec{})
+	src := t.TempDir()
+	if err := os.WriteFile(filepath.Join(src, "f"), []byte("in group"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// /etc exists on the host: the target is made in the group's
+	// copy-on-write view of it, never on the host.
+	target := "/etc/colo-group-test/data"
+	g, err := sb.Group(sandbox.Spec{Mounts: []sandbox.Mount{{Source: src, Target: target}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	for i := range 2 {
+		out, exit := run(t, g, sh("cat "+target+"/f; echo; test -e /etc/hostname && echo host-entries-kept"))
+		if exit.Code != 0 {
+			t.Fatalf("start %d: %v: %s", i, exit, out)
+		}
+		if diff := cmp.Diff([]string{"in", "group", "host-entries-kept"}, strings.Fields(out)); diff != "" && exists(t, "/etc/hostname") {
+			t.Errorf("start %d (-want +got):\n%s", i, diff)
+		}
+	}
+	if exists(t, "/etc/colo-group-test") {
+		t.Errorf("the group's mount point was created on the host")
+	}
+	out, _ := run(t, sb, sh("test -e "+target+" && echo seen || echo absent"))
+	if got := strings.TrimSpace(out); got != "absent" {
+		t.Errorf("outside the group: %s, want absent", got)
+	}
+}
+
+func exists(t *testing.T, p string) bool {
+	t.Helper()
+	_, err := os.Stat(p)
+	return err == nil
 }

@@ -21,14 +21,18 @@ import (
 
 // Message operations.
 const (
-	opSetup   = "setup"   // caller: build the sandbox from Spec
-	opReady   = "ready"   // supervisor: the sandbox is up (or Err says why not)
-	opStart   = "start"   // caller: start a process
-	opStarted = "started" // supervisor: reply to start
-	opSignal  = "signal"  // caller: signal a process's group
-	opSignald = "signaled"
-	opExit    = "exit"  // supervisor: a process ended
-	opClose   = "close" // caller: kill everything and exit
+	opSetup     = "setup"   // caller: build the sandbox from Spec
+	opReady     = "ready"   // supervisor: the sandbox is up (or Err says why not)
+	opStart     = "start"   // caller: start a process
+	opStarted   = "started" // supervisor: reply to start
+	opSignal    = "signal"  // caller: signal a process's group
+	opSignald   = "signaled"
+	opExit      = "exit"  // supervisor: a process ended
+	opClose     = "close" // caller: kill everything and exit
+	opGroup     = "group" // caller: make a group from Spec
+	opGrouped   = "grouped"
+	opUngroup   = "ungroup" // caller: a group starts nothing more
+	opUngrouped = "ungrouped"
 )
 
 // Bits of message.Fds: which standard streams came with a start request, in
@@ -78,6 +82,10 @@ type message struct {
 	// Hostname is the process's own host name, in a UTS namespace of its
 	// own.
 	Hostname string `json:"hostname,omitempty"`
+
+	// Group names a group the supervisor made: a start request with one
+	// starts the process in it.
+	Group uint64 `json:"group,omitempty"`
 
 	// Proc names a process the supervisor started.
 	Proc   uint64 `json:"proc,omitempty"`

@@ -42,6 +42,9 @@ type rootfs struct {
 	mounts []mountRec
 }
 
+// clone returns a copy of r for a mount namespace copied from this one.
+func (r *rootfs) clone() *rootfs { return &rootfs{mounts: slices.Clone(r.mounts)} }
+
 // setupError marks a failure that means namespaces are not usable here.
 type setupError struct{ err error }
 
@@ -480,7 +483,7 @@ func (r *rootfs) overlay(dir string) error {
 // submounts returns the mount points strictly below dir, leaving out those
 // below another one of them (a recursive bind brings them along).
 func submounts(dir string) ([]string, error) {
-	b, err := os.ReadFile("/proc/self/mountinfo")
+	b, err := os.ReadFile("/proc/thread-self/mountinfo")
 	if err != nil {
 		return nil, err
 	}

@@ -84,7 +84,8 @@ type Cmd struct {
 	// targets are.
 	Mounts []Mount
 	// Hostname, if set, gives this process (and its children) its own UTS
-	// namespace with this host name.
+	// namespace with this host name. In a Group, only the group's own host
+	// name is accepted.
 	Hostname string
 }
 

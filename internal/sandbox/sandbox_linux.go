@@ -323,7 +323,32 @@ func (s *Sandbox) call(m *message, fds ...int) (reply, error) {
 // Start starts cmd in the sandbox. Its process gets a process group of its
 // own; when it exits, whatever is left in that group is killed, as a
 // container's processes die with its main process.
-func (s *Sandbox) Start(cmd Cmd) (*Process, error) {
+func (s *Sandbox) Start(cmd Cmd) (*Process, error) { return s.start(cmd, 0) }
+
+// newGroup asks the supervisor for a group described by spec and returns
+// its id.
+func (s *Sandbox) newGroup(spec Spec) (uint64, error) {
+	ws, err := wire(spec)
+	if err != nil {
+		return 0, err
+	}
+	r, err := s.call(&message{Op: opGroup, Spec: ws})
+	if err != nil {
+		return 0, fmt.Errorf("sandbox: group: %w", err)
+	}
+	return r.m.Group, nil
+}
+
+// endGroup tells the supervisor that group id starts nothing more.
+func (s *Sandbox) endGroup(id uint64) error {
+	if _, err := s.call(&message{Op: opUngroup, Group: id}); err != nil {
+		return fmt.Errorf("sandbox: end group: %w", err)
+	}
+	return nil
+}
+
+// start starts cmd in group (0: in the sandbox itself).
+func (s *Sandbox) start(cmd Cmd, group uint64) (*Process, error) {
 	if s.userNS && (cmd.UID != nil && *cmd.UID != 0 || cmd.GID != nil && *cmd.GID != 0) {
 		return nil, fmt.Errorf("sandbox: start %s: only uid and gid 0 (the caller) exist in this sandbox's user namespace", cmd.Path)
 	}
@@ -337,6 +362,7 @@ func (s *Sandbox) Start(cmd Cmd) (*Process, error) {
 		UID:      cmd.UID,
 		GID:      cmd.GID,
 		Hostname: cmd.Hostname,
+		Group:    group,
 	}
 	if m.Env == nil {
 		m.Env = os.Environ()

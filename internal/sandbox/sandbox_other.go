@@ -25,6 +25,10 @@ func Start(ctx context.Context, spec Spec) (*Sandbox, error) {
 // Start returns ErrUnsupported.
 func (s *Sandbox) Start(cmd Cmd) (*Process, error) { return nil, ErrUnsupported }
 
+func (s *Sandbox) newGroup(spec Spec) (uint64, error)            { return 0, ErrUnsupported }
+func (s *Sandbox) endGroup(id uint64) error                      { return ErrUnsupported }
+func (s *Sandbox) start(cmd Cmd, group uint64) (*Process, error) { return nil, ErrUnsupported }
+
 // Close does nothing.
 func (s *Sandbox) Close() error { return nil }
 

@@ -70,6 +70,22 @@ type supervisor struct {
 	next    uint64
 	byPid   map[int]uint64
 	byID    map[uint64]int
+
+	// groups are only touched by the goroutine that reads requests.
+	groups    map[uint64]*group
+	nextGroup uint64
+}
+
+// group is a thread of the supervisor with a mount namespace (and a UTS
+// namespace, with a host name) of its own, holding the group's mounts.
+// Its processes are forked from that thread, so each starts from a copy
+// of the group's mounts and makes only its own. The thread stays locked
+// to its goroutine and ends with it, which makes Go discard it: no other
+// goroutine ever runs in its namespaces.
+type group struct {
+	root     *rootfs
+	hostname string
+	work     chan func()
 }
 
 func supervise(f *os.File) error {
@@ -109,6 +125,7 @@ func supervise(f *os.File) error {
 		reaped:  make(chan struct{}),
 		byPid:   map[int]uint64{},
 		byID:    map[uint64]int{},
+		groups:  map[uint64]*group{},
 	}
 	if err := c.send(&message{Op: opReady}); err != nil {
 		return err
@@ -127,6 +144,20 @@ func supervise(f *os.File) error {
 		case opSignal:
 			closeAll(fds)
 			s.signal(m)
+		case opGroup:
+			closeAll(fds)
+			if err := s.group(m); err != nil {
+				return err
+			}
+		case opUngroup:
+			closeAll(fds)
+			if g := s.groups[m.Group]; g != nil {
+				close(g.work)
+				delete(s.groups, m.Group)
+			}
+			if err := c.send(&message{Op: opUngrouped, ID: m.ID}); err != nil {
+				return err
+			}
 		case opClose:
 			closeAll(fds)
 			return nil
@@ -161,12 +192,76 @@ func (s *supervisor) shutdown() {
 	}
 }
 
+// group makes a group and replies with its id, or with why it could not.
+func (s *supervisor) group(m *message) error {
+	reply := &message{Op: opGrouped, ID: m.ID}
+	if m.Spec == nil {
+		reply.setErr(errors.New("group request without a spec"))
+		return s.c.send(reply)
+	}
+	g := &group{hostname: m.Spec.Hostname, work: make(chan func())}
+	ready := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // for good: see group
+		flags := unix.CLONE_NEWNS
+		if g.hostname != "" {
+			flags |= unix.CLONE_NEWUTS
+		}
+		if err := unix.Unshare(flags); err != nil {
+			ready <- fmt.Errorf("group namespaces: %w", err)
+			return
+		}
+		if g.hostname != "" {
+			if err := unix.Sethostname([]byte(g.hostname)); err != nil {
+				ready <- fmt.Errorf("set hostname %q: %w", g.hostname, err)
+				return
+			}
+		}
+		s.mu.Lock()
+		g.root = s.root.clone()
+		s.mu.Unlock()
+		for _, wm := range m.Spec.Mounts {
+			if err := g.root.bindSource(wm); err != nil {
+				ready <- err
+				return
+			}
+		}
+		ready <- nil
+		for f := range g.work {
+			f()
+		}
+	}()
+	if err := <-ready; err != nil {
+		reply.setErr(err)
+		return s.c.send(reply)
+	}
+	s.nextGroup++
+	s.groups[s.nextGroup] = g
+	reply.Group = s.nextGroup
+	return s.c.send(reply)
+}
+
 func (s *supervisor) start(m *message, fds []int) {
 	defer closeAll(fds)
 	reply := &message{Op: opStarted, ID: m.ID}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id, err := s.startLocked(m, fds)
+	var id uint64
+	var err error
+	if m.Group == 0 {
+		id, err = s.startLocked(s.root, "", m, fds)
+	} else if g := s.groups[m.Group]; g == nil {
+		err = fmt.Errorf("no group %d", m.Group)
+	} else if m.Hostname != "" && m.Hostname != g.hostname {
+		err = fmt.Errorf("a process of a group has the group's host name %q, not %q", g.hostname, m.Hostname)
+	} else {
+		done := make(chan struct{})
+		g.work <- func() {
+			defer close(done)
+			id, err = s.startLocked(g.root, g.hostname, m, fds)
+		}
+		<-done
+	}
 	if err != nil {
 		reply.setErr(err)
 	} else {
@@ -175,7 +270,9 @@ func (s *supervisor) start(m *message, fds []int) {
 	_ = s.c.send(reply)
 }
 
-func (s *supervisor) startLocked(m *message, fds []int) (uint64, error) {
+// startLocked starts the process m asks for, from the calling thread,
+// whose mount namespace root describes and whose host name is hostname.
+func (s *supervisor) startLocked(root *rootfs, hostname string, m *message, fds []int) (uint64, error) {
 	if s.closing {
 		return 0, ErrClosed
 	}
@@ -200,29 +297,16 @@ func (s *supervisor) startLocked(m *message, fds []int) (uint64, error) {
 	// own mount namespace as it starts, and undone here again. A source
 	// is opened through the supervisor's mirror of the host's root: a
 	// mount of the caller's namespace cannot be bound here directly.
-	own, ownEnd := len(s.root.mounts), len(s.root.mounts)
+	own, ownEnd := len(root.mounts), len(root.mounts)
 	defer func() {
 		for i := ownEnd - 1; i >= own; i-- {
-			_ = unix.Unmount(s.root.mounts[i].path, unix.MNT_DETACH)
+			_ = unix.Unmount(root.mounts[i].path, unix.MNT_DETACH)
 		}
-		s.root.mounts = append(s.root.mounts[:own], s.root.mounts[ownEnd:]...)
+		root.mounts = append(root.mounts[:own], root.mounts[ownEnd:]...)
 	}()
 	for _, wm := range m.Mounts {
-		if ok, _ := s.root.hostAt(wm.Source); !ok {
-			return 0, fmt.Errorf("mount source %s is not a host path this sandbox mirrors", wm.Source)
-		}
-		fd, err := unix.Open(wm.Source, unix.O_PATH|unix.O_CLOEXEC, 0)
-		if err != nil {
-			return 0, fmt.Errorf("mount source %s: %w", wm.Source, err)
-		}
-		var st unix.Stat_t
-		err = unix.Fstat(fd, &st)
-		if err == nil {
-			src := openSource{fd: fd, isDir: st.Mode&unix.S_IFMT == unix.S_IFDIR, m: wm}
-			err = s.root.bind(fmt.Sprintf("/proc/self/fd/%d", fd), src)
-		}
-		unix.Close(fd)
-		ownEnd = len(s.root.mounts)
+		err := root.bindSource(wm)
+		ownEnd = len(root.mounts)
 		if err != nil {
 			return 0, err
 		}
@@ -234,7 +318,7 @@ func (s *supervisor) startLocked(m *message, fds []int) (uint64, error) {
 	}
 	dir = filepath.Clean(dir)
 	if m.MkdirDir {
-		if _, err := s.root.mkdirAll(dir, true); err != nil {
+		if _, err := root.mkdirAll(dir, true); err != nil {
 			return 0, fmt.Errorf("create working directory %s: %w", dir, err)
 		}
 	}
@@ -270,7 +354,7 @@ func (s *supervisor) startLocked(m *message, fds []int) (uint64, error) {
 	}
 	attr := &syscall.ProcAttr{Dir: dir, Env: m.Env, Files: stdio, Sys: sys}
 	var pid int
-	if m.Hostname != "" {
+	if m.Hostname != "" && m.Hostname != hostname {
 		pid, err = forkExecNamed(m.Hostname, path, args, attr)
 	} else {
 		pid, err = syscall.ForkExec(path, args, attr)
@@ -313,6 +397,26 @@ func forkExecNamed(name, path string, args []string, attr *syscall.ProcAttr) (in
 	}()
 	r := <-done
 	return r.pid, r.err
+}
+
+// bindSource binds the host path wm.Source, found through the sandbox's
+// mirror of the host's root (a mount of the caller's namespace cannot be
+// bound here directly), at wm.Target.
+func (r *rootfs) bindSource(wm wireMount) error {
+	if ok, _ := r.hostAt(wm.Source); !ok {
+		return fmt.Errorf("mount source %s is not a host path this sandbox mirrors", wm.Source)
+	}
+	fd, err := unix.Open(wm.Source, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("mount source %s: %w", wm.Source, err)
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return fmt.Errorf("mount source %s: %w", wm.Source, err)
+	}
+	src := openSource{fd: fd, isDir: st.Mode&unix.S_IFMT == unix.S_IFDIR, m: wm}
+	return r.bind(fmt.Sprintf("/proc/self/fd/%d", fd), src)
 }
 
 // lookPath finds file as a shell would inside the sandbox, in the PATH of

@@ -80,7 +80,11 @@ func (a *attempt) setUp(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("set up the task's filesystem: %w", err)
 	}
-	a.box = sb.Group(sandbox.Spec{Mounts: a.mounts, Hostname: host})
+	g, err := sb.Group(sandbox.Spec{Mounts: a.mounts, Hostname: host})
+	if err != nil {
+		return fmt.Errorf("set up the task's filesystem: %w", err)
+	}
+	a.box = g
 	return nil
 }
 
