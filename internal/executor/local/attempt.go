@@ -132,6 +132,9 @@ func (a *attempt) layout() error {
 	a.mounts = append(a.mounts,
 		sandbox.Mount{Source: wsRoot, Target: "/workspace"},
 		sandbox.Mount{Source: tekton, Target: "/tekton"},
+		// Every step and sidecar reads the run directories; each step
+		// writes only its own, mounted for it alone.
+		sandbox.Mount{Source: filepath.Join(tekton, "run"), Target: "/tekton/run", ReadOnly: true},
 	)
 
 	// Volumes: the task's own and the pod template's.
@@ -185,8 +188,8 @@ func isolated(ts *v1.TaskSpec, name string) bool {
 
 // processMounts is what one step (i >= 0) or sidecar (i < 0) sees beyond
 // the attempt's own mounts, as a container has its own volumeMounts: its
-// volumeMounts, the workspaces it names, the run directories (only a
-// step's own is writable, so no step can forge another's results or exit
+// volumeMounts, the workspaces it names, its own run directory (the only
+// one writable for it, so no step can forge another's results or exit
 // code), and the shell of its image.
 func (a *attempt) processMounts(p engine.Process, i int) ([]sandbox.Mount, error) {
 	ms, err := a.volumeMounts(p)
@@ -194,7 +197,6 @@ func (a *attempt) processMounts(p engine.Process, i int) ([]sandbox.Mount, error
 		return nil, err
 	}
 	run := filepath.Join(a.dir, "tekton", "run")
-	ms = append(ms, sandbox.Mount{Source: run, Target: "/tekton/run", ReadOnly: true})
 	if i >= 0 {
 		ms = append(ms, sandbox.Mount{Source: filepath.Join(run, strconv.Itoa(i)), Target: "/tekton/run/" + strconv.Itoa(i)})
 	}
