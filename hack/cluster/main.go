@@ -42,6 +42,7 @@ func run(args []string, stdout io.Writer, log *slog.Logger) error {
 	dir := fs.String("dir", "", "state directory (default $COLO_CLUSTER_DIR or ${XDG_STATE_HOME:-~/.local/state}/colo/cluster)")
 	cacheDir := fs.String("cache-dir", "", "where built binaries are kept (default ${XDG_CACHE_HOME:-~/.cache}/colo/cluster)")
 	cpOnly := fs.Bool("control-plane-only", false, "up: run etcd and kube-apiserver only (no root needed)")
+	coloTag := fs.String("colo-tag", "latest", "images: the tag of colo's image (pulled as ghcr.io/colo-ci/colo:TAG)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
 		fs.PrintDefaults()
@@ -107,7 +108,7 @@ func run(args []string, stdout io.Writer, log *slog.Logger) error {
 		if err != nil {
 			return err
 		}
-		return cluster.PushImages(ctx, log, st.Registry, root)
+		return cluster.PushImages(ctx, log, st.Registry, root, *coloTag)
 	case "daemon":
 		return cluster.RunDaemon(ctx, log, opts.Dir)
 	default:

@@ -431,6 +431,10 @@ func adaptDeployment(t *testing.T, u *unstructured.Unstructured, apiPort string)
 			}
 		}
 		ctr["args"] = append(args, "--metrics-bind-address=0", "--health-probe-bind-address=0", "--log-level=debug")
+		if img := coloImage(); img != "" {
+			ctr["image"] = img
+			ctr["args"] = append(ctr["args"].([]any), "--image="+img)
+		}
 		delete(ctr, "ports")
 		delete(ctr, "livenessProbe")
 		delete(ctr, "readinessProbe")

@@ -274,8 +274,12 @@ func startOnPod(t *testing.T, doc string) *podModeRun {
 		t.Fatal(err)
 	}
 	r := &podModeRun{c: c, ns: ns, runs: filepath.Join(dir, "runs"), out: &podModeBuffer{}}
-	r.cmd = exec.CommandContext(t.Context(), podModeColo(t), "run", "-f", file, "--on", "pod",
-		"--kubeconfig", c.Kubeconfig, "--namespace", ns, "--run-dir", r.runs)
+	args := []string{"run", "-f", file, "--on", "pod",
+		"--kubeconfig", c.Kubeconfig, "--namespace", ns, "--run-dir", r.runs}
+	if img := coloImage(); img != "" {
+		args = append(args, "--image", img)
+	}
+	r.cmd = exec.CommandContext(t.Context(), podModeColo(t), args...)
 	r.cmd.Stdout, r.cmd.Stderr = r.out, r.out
 	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -362,6 +366,13 @@ func podModeColo(t *testing.T) string {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin
+}
+
+// coloImage is the colo image the tests' Pods run when COLO_E2E_IMAGE names
+// one (pushed with `go run ./hack/cluster images -colo-tag TAG` and named
+// ghcr.io/colo-ci/colo:TAG); empty means colo's default image.
+func coloImage() string {
+	return os.Getenv("COLO_E2E_IMAGE")
 }
 
 // podModeTask returns the TaskRun of a pipeline task.

@@ -44,9 +44,12 @@ const imagePath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 // PushImages builds the test images and pushes them to the registry at
 // addr (host:port): the base stand-ins, the pause image, and colo's own
-// image. The colo image is skipped with a warning when ./cmd/colo does not
-// build.
-func PushImages(ctx context.Context, log *slog.Logger, addr, repoRoot string) error {
+// image as ColoImage:coloTag ("latest" when empty). The colo image is
+// skipped with a warning when ./cmd/colo does not build.
+func PushImages(ctx context.Context, log *slog.Logger, addr, repoRoot, coloTag string) error {
+	if coloTag == "" {
+		coloTag = "latest"
+	}
 	start := time.Now()
 	base, err := baseLayer()
 	if err != nil {
@@ -100,7 +103,7 @@ func PushImages(ctx context.Context, log *slog.Logger, addr, repoRoot string) er
 		if err != nil {
 			return err
 		}
-		if err := push(ctx, addr, ColoImage+":latest", img); err != nil {
+		if err := push(ctx, addr, ColoImage+":"+coloTag, img); err != nil {
 			return err
 		}
 	}

@@ -193,7 +193,7 @@ func finishUp(ctx context.Context, o Options, l layout, st State, start time.Tim
 	}
 	log.Info("API server ready", "address", st.APIServer, "after", time.Since(start).Round(time.Millisecond))
 	if !st.ControlPlaneOnly && o.RepoRoot != "" {
-		if err := PushImages(ctx, log, st.Registry, o.RepoRoot); err != nil {
+		if err := PushImages(ctx, log, st.Registry, o.RepoRoot, ""); err != nil {
 			return err
 		}
 	}
