@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/colo-ci/colo/internal/controller"
@@ -51,6 +52,10 @@ func podClient(o podOptions) (kubernetes.Interface, string, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("kubeconfig: %w", err)
 	}
+	// One run follows the log of every step container at once; client-go's
+	// default of 5 requests a second would hold those followers back by
+	// seconds. The API server's own priority and fairness still applies.
+	cfg.QPS = -1
 	ns := o.namespace
 	if ns == "" {
 		if ns, _, err = cc.Namespace(); err != nil || ns == "" {
@@ -135,7 +140,7 @@ func executeOneOnPod(ctx context.Context, streams IOStreams, cs kubernetes.Inter
 	}
 
 	pods := cs.CoreV1().Pods(ns)
-	created, err := pods.Create(ctx, pod, metav1.CreateOptions{})
+	created, err := createPod(ctx, pods, pod)
 	if err != nil {
 		return fail(fmt.Errorf("create pod: %w", err))
 	}
@@ -297,11 +302,47 @@ func deletePod(cs kubernetes.Interface, ns, name string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	bg := metav1.DeletePropagationBackground
-	err := cs.CoreV1().Pods(ns).Delete(ctx, name, metav1.DeleteOptions{PropagationPolicy: &bg})
+	opts := metav1.DeleteOptions{PropagationPolicy: &bg}
+	// A Pod whose containers have all ended has nothing left to stop: remove
+	// it at once, so that the same run can be started again right away.
+	if p, err := cs.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{}); err == nil &&
+		(p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed) {
+		opts.GracePeriodSeconds = new(int64)
+	}
+	err := cs.CoreV1().Pods(ns).Delete(ctx, name, opts)
 	if err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("delete pod %s: %w", name, err)
 	}
 	return nil
+}
+
+// createPod creates pod. A Pod of the same name that is still being deleted
+// (an earlier run of the same name) is waited for, up to a minute; one that
+// is not is an error that says so.
+func createPod(ctx context.Context, pods typedcorev1.PodInterface, pod *corev1.Pod) (*corev1.Pod, error) {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		created, err := pods.Create(ctx, pod, metav1.CreateOptions{})
+		if !apierrors.IsAlreadyExists(err) {
+			return created, err
+		}
+		old, gerr := pods.Get(ctx, pod.Name, metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(gerr):
+			continue
+		case gerr != nil:
+			return nil, gerr
+		case old.DeletionTimestamp == nil:
+			return nil, fmt.Errorf("pod %s already exists: an earlier run of the same name is still there (delete it, or rename the run)", pod.Name)
+		case time.Now().After(deadline):
+			return nil, fmt.Errorf("pod %s of an earlier run of the same name is still being deleted", pod.Name)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }
 
 // openLog opens the followed log of a container, waiting for it to start.
