@@ -71,7 +71,7 @@ func podClient(o podOptions) (kubernetes.Interface, string, error) {
 
 // executeOnPod runs items one after another, each in one Pod, and returns
 // the exit code as an error, as execute does.
-func executeOnPod(ctx context.Context, streams IOStreams, set *load.Set, root runstore.Root, items []*runItem, output string, po podOptions) error {
+func executeOnPod(ctx context.Context, streams IOStreams, set *load.Set, root runstore.Root, items []*runItem, output string, po podOptions, opts engine.Options) error {
 	cs, ns, err := podClient(po)
 	if err != nil {
 		return invalid(err)
@@ -84,7 +84,7 @@ func executeOnPod(ctx context.Context, streams IOStreams, set *load.Set, root ru
 		if it.count() > 0 {
 			break
 		}
-		outs = append(outs, executeOneOnPod(ctx, streams, cs, ns, set, root, item, output, po, it))
+		outs = append(outs, executeOneOnPod(ctx, streams, cs, ns, set, root, item, output, po, opts, it))
 	}
 	return finish(streams, output, outs, it)
 }
@@ -103,7 +103,7 @@ func (s *lineSink) Line(task, step, line string) {
 
 func (s *lineSink) Status(engine.Status) {}
 
-func executeOneOnPod(ctx context.Context, streams IOStreams, cs kubernetes.Interface, ns string, set *load.Set, root runstore.Root, item *runItem, output string, po podOptions, it *interrupts) outcome {
+func executeOneOnPod(ctx context.Context, streams IOStreams, cs kubernetes.Interface, ns string, set *load.Set, root runstore.Root, item *runItem, output string, po podOptions, opts engine.Options, it *interrupts) outcome {
 	out := outcome{item: item}
 	fail := func(err error) outcome {
 		out.err = fmt.Errorf("%s %s: %w", item.kind(), item.name(), err)
@@ -114,7 +114,7 @@ func executeOneOnPod(ctx context.Context, streams IOStreams, cs kubernetes.Inter
 		obj = item.pr
 	}
 	obj.SetNamespace(ns)
-	pod, err := podspec.Compile(ctx, obj, set, podspec.Options{Image: po.image, Namespace: ns, Engine: engine.Options{}})
+	pod, err := podspec.Compile(ctx, obj, set, podspec.Options{Image: po.image, Namespace: ns, Engine: opts})
 	if err != nil {
 		return fail(err)
 	}

@@ -41,6 +41,7 @@ type runOptions struct {
 	runDir     string
 	output     string
 	on         string
+	maxResult  int
 	pod        podOptions
 }
 
@@ -84,6 +85,7 @@ twice stops everything now.`,
 	f.StringVar(&o.pod.kubeconfig, "kubeconfig", "", "kubeconfig with --on pod (default $KUBECONFIG, else ~/.kube/config)")
 	f.StringVar(&o.pod.image, "image", podspec.DefaultImage, "colo's image, with --on pod")
 	f.BoolVar(&o.pod.keep, "keep", false, "keep the Pod after the run, with --on pod")
+	f.IntVar(&o.maxResult, "max-result-size", engine.DefaultMaxResultSize, "largest result a task may write, in bytes")
 	return cmd
 }
 
@@ -110,6 +112,10 @@ func runRun(ctx context.Context, streams IOStreams, o *runOptions) error {
 	if o.timeout < 0 {
 		return invalid(fmt.Errorf("--timeout %s: must not be negative", o.timeout))
 	}
+	if o.maxResult <= 0 {
+		return invalid(fmt.Errorf("--max-result-size %d: must be positive", o.maxResult))
+	}
+	opts := engine.Options{MaxResultSize: o.maxResult}
 
 	set, err := load.Files(o.files...)
 	if err != nil {
@@ -132,7 +138,7 @@ func runRun(ctx context.Context, streams IOStreams, o *runOptions) error {
 	if o.timeout > 0 {
 		setTimeouts(set, only, o.timeout)
 	}
-	items, err := prepare(set, only, engine.Options{})
+	items, err := prepare(set, only, opts)
 	if err != nil {
 		return invalid(err)
 	}
@@ -140,7 +146,7 @@ func runRun(ctx context.Context, streams IOStreams, o *runOptions) error {
 		return invalid(fmt.Errorf("no PipelineRun or TaskRun in %v (use --pipeline or --task to start one)", o.files))
 	}
 	if o.on == onPod {
-		return executeOnPod(ctx, streams, set, root, items, o.output, o.pod)
+		return executeOnPod(ctx, streams, set, root, items, o.output, o.pod, opts)
 	}
 	return execute(ctx, streams, set, root, items, hostDirs, o.output)
 }

@@ -244,27 +244,32 @@ type podModeResult struct {
 	out    string
 	runDir string
 	doc    runstore.Document
+	ns     string        // the run's namespace
+	took   time.Duration // from start to colo's exit
 }
 
 // runOnPod runs doc with `colo run --on pod` in a namespace of its own and
 // reads the run's status.json.
-func runOnPod(t *testing.T, doc string) podModeResult {
+func runOnPod(t *testing.T, doc string, args ...string) podModeResult {
 	t.Helper()
-	r := startOnPod(t, doc)
+	r := startOnPod(t, doc, args...)
 	return r.wait(t)
 }
 
 // podModeRun is a `colo run --on pod` going on.
 type podModeRun struct {
-	c    *testcluster.Cluster
-	ns   string
-	runs string
-	cmd  *exec.Cmd
-	out  *podModeBuffer
+	c     *testcluster.Cluster
+	ns    string
+	runs  string
+	cmd   *exec.Cmd
+	out   *podModeBuffer
+	start time.Time
+	keep  bool // --keep: the Pod stays after the run
 }
 
-// startOnPod starts doc with `colo run --on pod` in a namespace of its own.
-func startOnPod(t *testing.T, doc string) *podModeRun {
+// startOnPod starts doc with `colo run --on pod` in a namespace of its own,
+// with more flags of colo run in args.
+func startOnPod(t *testing.T, doc string, args ...string) *podModeRun {
 	t.Helper()
 	c := testcluster.Start(t)
 	ns := c.Namespace(t)
@@ -274,13 +279,17 @@ func startOnPod(t *testing.T, doc string) *podModeRun {
 		t.Fatal(err)
 	}
 	r := &podModeRun{c: c, ns: ns, runs: filepath.Join(dir, "runs"), out: &podModeBuffer{}}
-	args := []string{"run", "-f", file, "--on", "pod",
-		"--kubeconfig", c.Kubeconfig, "--namespace", ns, "--run-dir", r.runs}
+	args = append([]string{"run", "-f", file, "--on", "pod",
+		"--kubeconfig", c.Kubeconfig, "--namespace", ns, "--run-dir", r.runs}, args...)
+	for _, a := range args {
+		r.keep = r.keep || a == "--keep"
+	}
 	if img := coloImage(); img != "" {
 		args = append(args, "--image", img)
 	}
 	r.cmd = exec.CommandContext(t.Context(), podModeColo(t), args...)
 	r.cmd.Stdout, r.cmd.Stderr = r.out, r.out
+	r.start = time.Now()
 	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -303,7 +312,7 @@ func (r *podModeRun) waitFor(t *testing.T, s string) {
 func (r *podModeRun) wait(t *testing.T) podModeResult {
 	t.Helper()
 	err := r.cmd.Wait()
-	res := podModeResult{out: r.out.String()}
+	res := podModeResult{out: r.out.String(), ns: r.ns, took: time.Since(r.start)}
 	var ee *exec.ExitError
 	switch {
 	case errors.As(err, &ee):
@@ -311,7 +320,7 @@ func (r *podModeRun) wait(t *testing.T) podModeResult {
 	case err != nil:
 		t.Fatalf("colo run: %v\n%s", err, res.out)
 	}
-	t.Logf("colo run --on pod:\n%s", res.out)
+	t.Logf("colo run --on pod (%s):\n%s", res.took.Round(time.Millisecond), res.out)
 	entries, err := os.ReadDir(r.runs)
 	if err != nil || len(entries) != 1 {
 		t.Fatalf("want one run directory in %s: %v %v", r.runs, entries, err)
@@ -332,7 +341,7 @@ func (r *podModeRun) wait(t *testing.T) podModeResult {
 		t.Fatal(err)
 	}
 	for _, p := range pods.Items {
-		if p.DeletionTimestamp == nil {
+		if !r.keep && p.DeletionTimestamp == nil {
 			t.Errorf("pod %s was not deleted", p.Name)
 		}
 	}
