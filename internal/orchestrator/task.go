@@ -17,6 +17,7 @@ import (
 	"github.com/colo-ci/colo/internal/control"
 	"github.com/colo-ci/colo/internal/engine"
 	"github.com/colo-ci/colo/internal/podspec"
+	v1 "github.com/colo-ci/colo/pkg/apis/pipeline/v1"
 )
 
 // Paths as a task's containers see them.
@@ -164,11 +165,15 @@ func (t *task) startAttempt(d *driver, sa engine.StartAttempt) []engine.Event {
 // layoutDirs makes /tekton's directories for an attempt, emptying what an
 // earlier attempt left: a retry starts from fresh directories, as a new
 // Pod would. The directories themselves stay (they are mounted by
-// subPath, which holds on to the directory, not its name).
+// subPath, which holds on to the directory, not its name), and so do the
+// directories other volumes are mounted on in the task's containers, such
+// as /workspace/NAME: removing a mount point here would detach the mount
+// in the containers.
 func (t *task) layoutDirs(sa engine.StartAttempt) error {
 	if sa.ID.Retry > 0 {
-		for _, sub := range []string{control.TektonSub, control.WorkspaceSub} {
-			if err := emptyDir(filepath.Join(t.dir, sub)); err != nil {
+		keep := mountPoints(sa)
+		for sub, root := range map[string]string{control.TektonSub: tektonDir, control.WorkspaceSub: workspaceDir} {
+			if err := emptyDir(filepath.Join(t.dir, sub), root, keep); err != nil {
 				return err
 			}
 		}
@@ -198,17 +203,64 @@ func (t *task) layoutDirs(sa engine.StartAttempt) error {
 	return nil
 }
 
-// emptyDir removes everything in dir.
-func emptyDir(dir string) error {
+// mountPoints returns the clean paths volumes are mounted on in an
+// attempt's containers: its workspaces and the volumeMounts of its steps
+// and sidecars.
+func mountPoints(sa engine.StartAttempt) map[string]bool {
+	keep := map[string]bool{}
+	for _, w := range sa.Workspaces {
+		keep[path.Clean(w.MountPath)] = true
+	}
+	add := func(mounts []corev1.VolumeMount, usages []v1.WorkspaceUsage) {
+		for _, m := range mounts {
+			keep[path.Clean(m.MountPath)] = true
+		}
+		for _, u := range usages {
+			if u.MountPath != "" {
+				keep[path.Clean(u.MountPath)] = true
+			}
+		}
+	}
+	if sa.Spec != nil {
+		for _, st := range sa.Spec.Steps {
+			add(st.VolumeMounts, st.Workspaces)
+		}
+		for _, sc := range sa.Spec.Sidecars {
+			add(sc.VolumeMounts, sc.Workspaces)
+		}
+	}
+	return keep
+}
+
+// emptyDir removes everything in dir, which the containers see at root,
+// except the mount points in keep and the directories leading to them.
+func emptyDir(dir, root string, keep map[string]bool) error {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return err
 	}
 	var errs []error
 	for _, e := range entries {
-		errs = append(errs, os.RemoveAll(filepath.Join(dir, e.Name())))
+		p, seen := path.Join(root, e.Name()), filepath.Join(dir, e.Name())
+		switch {
+		case keep[p]:
+		case e.IsDir() && leadsTo(p, keep):
+			errs = append(errs, emptyDir(seen, p, keep))
+		default:
+			errs = append(errs, os.RemoveAll(seen))
+		}
 	}
 	return errors.Join(errs...)
+}
+
+// leadsTo reports whether a path in keep lies below dir.
+func leadsTo(dir string, keep map[string]bool) bool {
+	for k := range keep {
+		if strings.HasPrefix(k, dir+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 func stepContainerName(name string, i int) string {

@@ -63,7 +63,7 @@ spec:
 	for _, r := range tr.Status.RetriesStatus {
 		retries = append(retries, podModeReason(r.Conditions))
 	}
-	if diff := cmp.Diff([]string{"Failed"}, retries); diff != "" {
+	if diff := cmp.Diff([]string{"StepFailed"}, retries); diff != "" {
 		t.Errorf("reasons of retriesStatus (-want +got):\n%s", diff)
 	}
 	for _, want := range []string{"[flaky : try] attempt 0", "[flaky : try] attempt 1"} {
