@@ -379,6 +379,21 @@ func installColo(t *testing.T, c *testcluster.Cluster, cl client.Client) {
 		t.Fatal("the kubernetes Service has no endpoint port")
 	}
 
+	// An earlier test's clean-up deletes colo-system without waiting:
+	// nothing can be created in it until it is gone.
+	for {
+		ns := &corev1.Namespace{}
+		err := cl.Get(ctx, client.ObjectKey{Name: "colo-system"}, ns)
+		if err != nil || ns.DeletionTimestamp == nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("namespace colo-system is still being deleted")
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+
 	manifests := kubectl(nil, "kustomize", filepath.Join(root, "config"))
 	var out bytes.Buffer
 	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(manifests), 4096)
