@@ -1,28 +1,17 @@
 package cli
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
-	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
-	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
-	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/colo-ci/colo/internal/controller"
 	"github.com/colo-ci/colo/internal/engine"
+	"github.com/colo-ci/colo/internal/executor/pod"
 	"github.com/colo-ci/colo/internal/load"
-	"github.com/colo-ci/colo/internal/orchestrator"
-	"github.com/colo-ci/colo/internal/podspec"
 	"github.com/colo-ci/colo/internal/runstore"
 	v1 "github.com/colo-ci/colo/pkg/apis/pipeline/v1"
 )
@@ -41,38 +30,10 @@ type podOptions struct {
 	keep       bool
 }
 
-// podClient is the API server a run goes to, with its namespace.
-func podClient(o podOptions) (kubernetes.Interface, string, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	if o.kubeconfig != "" {
-		rules.ExplicitPath = o.kubeconfig
-	}
-	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{})
-	cfg, err := cc.ClientConfig()
-	if err != nil {
-		return nil, "", fmt.Errorf("kubeconfig: %w", err)
-	}
-	// One run follows the log of every step container at once; client-go's
-	// default of 5 requests a second would hold those followers back by
-	// seconds. The API server's own priority and fairness still applies.
-	cfg.QPS = -1
-	ns := o.namespace
-	if ns == "" {
-		if ns, _, err = cc.Namespace(); err != nil || ns == "" {
-			ns = metav1.NamespaceDefault
-		}
-	}
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, "", fmt.Errorf("kubernetes client: %w", err)
-	}
-	return cs, ns, nil
-}
-
 // executeOnPod runs items one after another, each in one Pod, and returns
 // the exit code as an error, as execute does.
 func executeOnPod(ctx context.Context, streams IOStreams, set *load.Set, root runstore.Root, items []*runItem, output string, po podOptions, opts engine.Options) error {
-	cs, ns, err := podClient(po)
+	cs, ns, err := pod.Client(po.kubeconfig, po.namespace)
 	if err != nil {
 		return invalid(err)
 	}
@@ -105,124 +66,39 @@ func (s *lineSink) Status(engine.Status) {}
 
 func executeOneOnPod(ctx context.Context, streams IOStreams, cs kubernetes.Interface, ns string, set *load.Set, root runstore.Root, item *runItem, output string, po podOptions, opts engine.Options, it *interrupts) outcome {
 	out := outcome{item: item}
-	fail := func(err error) outcome {
-		out.err = fmt.Errorf("%s %s: %w", item.kind(), item.name(), err)
-		return out
-	}
 	var obj metav1.Object = item.tr
 	if item.pr != nil {
 		obj = item.pr
 	}
-	obj.SetNamespace(ns)
-	pod, err := podspec.Compile(ctx, obj, set, podspec.Options{Image: po.image, Namespace: ns, Engine: opts})
-	if err != nil {
-		return fail(err)
-	}
-	bundle, err := podspec.BundleOf(pod)
-	if err != nil {
-		return fail(err)
-	}
-	addCancelVolume(pod)
-
 	run, err := root.Create(item.document())
 	if err != nil {
-		return fail(err)
+		out.err = fmt.Errorf("%s %s: %w", item.kind(), item.name(), err)
+		return out
 	}
 	defer run.Close()
 
-	var sink interface {
-		Line(task, step, line string)
-		Status(engine.Status)
-	} = discardSink{}
+	popts := pod.Options{
+		Client:    cs,
+		Namespace: ns,
+		Image:     po.image,
+		Engine:    opts,
+		Store:     run,
+		Keep:      po.keep,
+	}
 	if output == outputText {
 		fmt.Fprintf(streams.Out, "%s %s started (%s)\n", item.kind(), item.name(), run.Dir())
-		sink = &lineSink{out: streams.Out}
+		popts.Sink = &lineSink{out: streams.Out}
+		popts.Notify = func(msg string) { fmt.Fprintln(streams.Out, msg) }
 	}
-
-	pods := cs.CoreV1().Pods(ns)
-	created, err := createPod(ctx, pods, pod)
-	if err != nil {
-		return fail(fmt.Errorf("create pod: %w", err))
-	}
-	if output == outputText {
-		fmt.Fprintf(streams.Out, "pod %s/%s created\n", ns, created.Name)
-	}
-	// The run's objects belong to the Pod: deleting it deletes them.
-	if err := createObjects(ctx, cs, ns, set, created); err != nil {
-		_ = deletePod(cs, ns, created.Name)
-		return fail(err)
-	}
-
-	bg, stopBG := context.WithCancel(ctx)
-	defer stopBG()
-
-	// Interrupts: the first asks the orchestrator to stop gracefully through
-	// the Pod's annotation; the second deletes the Pod.
 	cancel := make(chan v1.PipelineRunSpecStatus, 2)
+	popts.Cancel = cancel
 	it.attach(item.kind(), cancel)
 	defer it.attach("", nil)
-	go func() {
-		n := 0
-		for {
-			select {
-			case <-bg.Done():
-				return
-			case mode := <-cancel:
-				n++
-				if n == 1 {
-					patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{controller.AnnotationSpecStatus: string(mode)}}})
-					if _, err := pods.Patch(bg, created.Name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
-						fmt.Fprintf(streams.ErrOut, "asking the pod to stop: %v\n", err)
-					}
-					continue
-				}
-				_ = deletePod(cs, ns, created.Name)
-				stopBG()
-				return
-			}
-		}
-	}()
 
-	var wg sync.WaitGroup
-	for _, tl := range bundle.Layout.Tasks {
-		task := tl.PipelineTask
-		if task == "" {
-			task = tl.TaskRun
-		}
-		for _, cl := range tl.Steps {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				followStep(bg, cs, ns, created.Name, run, sink, task, tl.TaskRun, cl)
-			}()
-		}
-	}
-
-	doc, ferr := followStatus(bg, cs, ns, created.Name, bundle.Layout.Orchestrator, run, sink)
-	logsDone := make(chan struct{})
-	go func() { wg.Wait(); close(logsDone) }()
-	select {
-	case <-logsDone:
-	case <-time.After(30 * time.Second):
-	case <-bg.Done():
-	}
-	stopBG()
-
-	if ferr == nil {
-		if werr := run.WriteStatus(doc.EngineStatus()); werr != nil {
-			ferr = werr
-		}
-	}
+	_, err = pod.Run(ctx, obj, set, popts)
 	out.doc = run.Document()
-	if ferr != nil {
-		out.err = fmt.Errorf("%s %s: %w", item.kind(), item.name(), ferr)
-	}
-	if !po.keep {
-		if err := deletePod(cs, ns, created.Name); err != nil && out.err == nil {
-			out.err = fmt.Errorf("%s %s: %w", item.kind(), item.name(), err)
-		}
-	} else if output == outputText {
-		fmt.Fprintf(streams.Out, "pod %s/%s kept\n", ns, created.Name)
+	if err != nil {
+		out.err = fmt.Errorf("%s %s: %w", item.kind(), item.name(), err)
 	}
 	if output == outputText {
 		reason := ""
@@ -232,261 +108,4 @@ func executeOneOnPod(ctx context.Context, streams IOStreams, cs kubernetes.Inter
 		fmt.Fprintf(streams.Out, "%s %s: %s\n", item.kind(), item.name(), reason)
 	}
 	return out
-}
-
-// addCancelVolume projects the annotation controller.AnnotationSpecStatus
-// into the orchestrator's container, where it reads cancel requests.
-func addCancelVolume(pod *corev1.Pod) {
-	const name = "colo-downward"
-	pod.Spec.Volumes = append(pod.Spec.Volumes, corev1.Volume{
-		Name: name,
-		VolumeSource: corev1.VolumeSource{DownwardAPI: &corev1.DownwardAPIVolumeSource{
-			Items: []corev1.DownwardAPIVolumeFile{{
-				Path:     controller.DownwardCancelFile,
-				FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.annotations['" + controller.AnnotationSpecStatus + "']"},
-			}},
-		}},
-	})
-	for i := range pod.Spec.Containers {
-		c := &pod.Spec.Containers[i]
-		if c.Name == podspec.OrchestratorContainer {
-			c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: name, MountPath: controller.DownwardDir, ReadOnly: true})
-		}
-	}
-}
-
-// createObjects creates the Secrets, ConfigMaps and PVCs of set in ns,
-// owned by pod. Objects that exist already are left as they are.
-func createObjects(ctx context.Context, cs kubernetes.Interface, ns string, set *load.Set, pod *corev1.Pod) error {
-	owner := []metav1.OwnerReference{{APIVersion: "v1", Kind: "Pod", Name: pod.Name, UID: pod.UID}}
-	meta := func(m metav1.ObjectMeta) metav1.ObjectMeta {
-		return metav1.ObjectMeta{Name: m.Name, Namespace: ns, Labels: m.Labels, Annotations: m.Annotations, OwnerReferences: owner}
-	}
-	check := func(what, name string, err error) error {
-		if err != nil && !apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("create %s %s: %w", what, name, err)
-		}
-		return nil
-	}
-	for _, s := range set.Secrets {
-		o := s.DeepCopy()
-		o.ObjectMeta = meta(s.ObjectMeta)
-		_, err := cs.CoreV1().Secrets(ns).Create(ctx, o, metav1.CreateOptions{})
-		if err := check("Secret", o.Name, err); err != nil {
-			return err
-		}
-	}
-	for _, c := range set.ConfigMaps {
-		o := c.DeepCopy()
-		o.ObjectMeta = meta(c.ObjectMeta)
-		_, err := cs.CoreV1().ConfigMaps(ns).Create(ctx, o, metav1.CreateOptions{})
-		if err := check("ConfigMap", o.Name, err); err != nil {
-			return err
-		}
-	}
-	for _, p := range set.PVCs {
-		o := p.DeepCopy()
-		o.ObjectMeta = meta(p.ObjectMeta)
-		o.Status = corev1.PersistentVolumeClaimStatus{}
-		_, err := cs.CoreV1().PersistentVolumeClaims(ns).Create(ctx, o, metav1.CreateOptions{})
-		if err := check("PersistentVolumeClaim", o.Name, err); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// deletePod deletes the Pod and, through their owner references, the
-// objects made for it.
-func deletePod(cs kubernetes.Interface, ns, name string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	bg := metav1.DeletePropagationBackground
-	opts := metav1.DeleteOptions{PropagationPolicy: &bg}
-	// A Pod whose containers have all ended has nothing left to stop: remove
-	// it at once, so that the same run can be started again right away.
-	if p, err := cs.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{}); err == nil &&
-		(p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed) {
-		opts.GracePeriodSeconds = new(int64)
-	}
-	err := cs.CoreV1().Pods(ns).Delete(ctx, name, opts)
-	if err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("delete pod %s: %w", name, err)
-	}
-	return nil
-}
-
-// createPod creates pod. A Pod of the same name that is still being deleted
-// (an earlier run of the same name) is waited for, up to a minute; one that
-// is not is an error that says so.
-func createPod(ctx context.Context, pods typedcorev1.PodInterface, pod *corev1.Pod) (*corev1.Pod, error) {
-	deadline := time.Now().Add(time.Minute)
-	for {
-		created, err := pods.Create(ctx, pod, metav1.CreateOptions{})
-		if !apierrors.IsAlreadyExists(err) {
-			return created, err
-		}
-		old, gerr := pods.Get(ctx, pod.Name, metav1.GetOptions{})
-		switch {
-		case apierrors.IsNotFound(gerr):
-			continue
-		case gerr != nil:
-			return nil, gerr
-		case old.DeletionTimestamp == nil:
-			return nil, fmt.Errorf("pod %s already exists: an earlier run of the same name is still there (delete it, or rename the run)", pod.Name)
-		case time.Now().After(deadline):
-			return nil, fmt.Errorf("pod %s of an earlier run of the same name is still being deleted", pod.Name)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(250 * time.Millisecond):
-		}
-	}
-}
-
-// openLog opens the followed log of a container, waiting for it to start.
-// It returns nil when ctx ends or the Pod is gone first.
-func openLog(ctx context.Context, cs kubernetes.Interface, ns, pod, container string) io.ReadCloser {
-	for {
-		rc, err := cs.CoreV1().Pods(ns).GetLogs(pod, &corev1.PodLogOptions{Container: container, Follow: true}).Stream(ctx)
-		if err == nil {
-			return rc
-		}
-		if apierrors.IsNotFound(err) {
-			// Also before the Pod is scheduled: only a Pod that is gone ends
-			// the wait.
-			if _, gerr := cs.CoreV1().Pods(ns).Get(ctx, pod, metav1.GetOptions{}); apierrors.IsNotFound(gerr) {
-				return nil
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
-}
-
-// followStep copies one step container's log to the run's log file and to
-// sink, line by line, until the container ends. A stream that ends before
-// the container did is opened again, skipping the lines already read; the
-// last read starts after the container was seen terminated.
-func followStep(ctx context.Context, cs kubernetes.Interface, ns, pod string, run *runstore.Run, sink interface{ Line(string, string, string) }, task, taskRun string, cl podspec.ContainerLayout) {
-	var w io.WriteCloser
-	defer func() {
-		if w != nil {
-			w.Close()
-		}
-	}()
-	step := strings.TrimPrefix(cl.Name, "step-")
-	seen := 0
-	for {
-		ended := containerEnded(ctx, cs, ns, pod, cl.Container)
-		rc := openLog(ctx, cs, ns, pod, cl.Container)
-		if rc == nil {
-			return
-		}
-		sc := bufio.NewScanner(rc)
-		sc.Buffer(make([]byte, 64*1024), 1024*1024)
-		n := 0
-		for sc.Scan() {
-			n++
-			if n <= seen {
-				continue
-			}
-			seen = n
-			if w == nil {
-				if f, err := run.StepLog(taskRun, 0, cl.Name); err == nil {
-					w = f
-				}
-			}
-			if w != nil {
-				fmt.Fprintf(w, "%s\n", sc.Text())
-			}
-			sink.Line(task, step, sc.Text())
-		}
-		rc.Close()
-		if ended {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
-}
-
-// containerEnded reports whether the container has terminated, or the Pod
-// is gone.
-func containerEnded(ctx context.Context, cs kubernetes.Interface, ns, pod, container string) bool {
-	p, err := cs.CoreV1().Pods(ns).Get(ctx, pod, metav1.GetOptions{})
-	if err != nil {
-		return apierrors.IsNotFound(err) || ctx.Err() != nil
-	}
-	for _, st := range p.Status.ContainerStatuses {
-		if st.Name == container {
-			return st.State.Terminated != nil
-		}
-	}
-	return false
-}
-
-// followStatus reads the orchestrator's status frames, writing each to
-// run, until the final one.
-func followStatus(ctx context.Context, cs kubernetes.Interface, ns, pod, container string, run *runstore.Run, sink interface{ Status(engine.Status) }) (runstore.Document, error) {
-	var last error = orchestrator.ErrNoStatus
-	for {
-		rc := openLog(ctx, cs, ns, pod, container)
-		if rc == nil {
-			return runstore.Document{}, fmt.Errorf("pod %s: %w", pod, last)
-		}
-		r := orchestrator.NewReader(rc)
-		for {
-			f, err := r.Next()
-			if err != nil {
-				last = fmt.Errorf("orchestrator log: %w (%w)", err, orchestrator.ErrNoStatus)
-				break
-			}
-			st := f.Document.EngineStatus()
-			sink.Status(st)
-			if f.Kind == orchestrator.KindFinal {
-				rc.Close()
-				return f.Document, nil
-			}
-			if err := run.WriteStatus(st); err != nil {
-				rc.Close()
-				return runstore.Document{}, err
-			}
-		}
-		rc.Close()
-		// The stream ended without a final frame: the container ended, or
-		// the connection broke. Look again unless the Pod is gone or done.
-		p, err := cs.CoreV1().Pods(ns).Get(ctx, pod, metav1.GetOptions{})
-		if err != nil || p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
-			// A finished Pod's log is whole: read it once more.
-			if err == nil {
-				if doc, rerr := readFinal(ctx, cs, ns, pod, container); rerr == nil {
-					return doc, nil
-				}
-			}
-			return runstore.Document{}, fmt.Errorf("pod %s: %w", pod, last)
-		}
-		select {
-		case <-ctx.Done():
-			return runstore.Document{}, fmt.Errorf("pod %s: %w", pod, last)
-		case <-time.After(time.Second):
-		}
-	}
-}
-
-// readFinal reads the final status from a finished container's whole log.
-func readFinal(ctx context.Context, cs kubernetes.Interface, ns, pod, container string) (runstore.Document, error) {
-	rc, err := cs.CoreV1().Pods(ns).GetLogs(pod, &corev1.PodLogOptions{Container: container}).Stream(ctx)
-	if err != nil {
-		return runstore.Document{}, err
-	}
-	defer rc.Close()
-	return orchestrator.ReadStatus(rc)
 }
