@@ -31,5 +31,16 @@ fi
 # KUBECONFIG, COLO_REGISTRY, COLO_CLUSTER_DIR and kubectl on PATH.
 eval "$(cluster env | sed 's/^/export /')"
 
+# The conformance tests (the upstream examples in a Pod and through the
+# controller) leave their reports here; they are printed after the tests.
+reports=$(mktemp -d)
+export COLO_CONFORMANCE_REPORTS=$reports
+
 echo "e2e: running go test -tags e2e ./test/e2e/... (cluster started here: $started)" >&2
-go test -tags e2e -count=1 -timeout 30m "$@" ./test/e2e/...
+rc=0
+go test -tags e2e -count=1 -timeout 45m "$@" ./test/e2e/... || rc=$?
+for f in "$reports"/*.txt; do
+  [[ -e $f ]] && cat "$f"
+done
+rm -rf "$reports"
+exit "$rc"

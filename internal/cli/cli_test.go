@@ -225,6 +225,8 @@ func TestUsageErrors(t *testing.T) {
 		{name: "params without a pipeline", args: []string{"run", "-f", "x.yaml", "-p", "a=b"}},
 		{name: "missing file", args: []string{"run", "-f", "missing.yaml"}},
 		{name: "logs of a missing run", args: []string{"logs", "nope"}},
+		{name: "conformance on an unknown mode", args: []string{"conformance", "--on", "cloud", "."}},
+		{name: "conformance on a cluster without a kubeconfig", args: []string{"conformance", "--on", "pod", "--kubeconfig", "missing-kubeconfig", "."}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -3,16 +3,20 @@ package cli
 import (
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/spf13/cobra"
 
 	"github.com/colo-ci/colo/internal/conformance"
+	"github.com/colo-ci/colo/internal/executor/pod"
+	"github.com/colo-ci/colo/internal/podspec"
 )
 
 func newConformanceCommand(streams IOStreams) *cobra.Command {
 	var parallel int
 	var exclusionsFile string
 	var noExclusions bool
+	var on, kubeconfig, image string
 	cmd := &cobra.Command{
 		Use:   "conformance DIR",
 		Short: "Run every example file in DIR as a test",
@@ -20,13 +24,32 @@ func newConformanceCommand(streams IOStreams) *cobra.Command {
 passes when every PipelineRun and TaskRun in it ends with Succeeded=True.
 Prints one line per file and a closing "N passed, N failed" line; exit code
 1 if any file failed. Files in the built-in exclusion list (paths relative
-to DIR) are skipped, with their reason.`,
+to DIR) are skipped, with their reason.
+
+--on says where the files run: local (on this machine, as colo run does),
+pod (each run in one Pod, as colo run --on pod does) or controller (the
+file's objects are created in the cluster with every run's spec.managedBy
+naming colo, and colo's controller, installed there, runs them). In the
+last two every file gets a namespace of its own, deleted afterwards; the
+exclusion list has entries per mode.`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if fi, err := os.Stat(args[0]); err != nil || !fi.IsDir() {
 				return invalid(fmt.Errorf("conformance: %s is not a directory", args[0]))
 			}
-			ex, err := conformance.Exclusions()
+			mode := conformance.Mode(on)
+			if !slices.Contains(conformance.Modes(), mode) {
+				return invalid(fmt.Errorf("conformance: --on %s: want one of %v", on, conformance.Modes()))
+			}
+			var cluster *conformance.Cluster
+			if mode != conformance.Local {
+				cfg, _, err := pod.Config(kubeconfig)
+				if err != nil {
+					return invalid(err)
+				}
+				cluster = &conformance.Cluster{Config: cfg, Image: image}
+			}
+			ex, err := conformance.Exclusions(mode)
 			if err != nil {
 				return err
 			}
@@ -38,7 +61,7 @@ to DIR) are skipped, with their reason.`,
 				if err != nil {
 					return invalid(err)
 				}
-				if ex, err = conformance.ParseExclusions(data); err != nil {
+				if ex, err = conformance.ParseExclusions(data, mode); err != nil {
 					return invalid(err)
 				}
 			}
@@ -50,6 +73,8 @@ to DIR) are skipped, with their reason.`,
 				Exclusions: ex,
 				Parallel:   parallel,
 				Out:        streams.Out,
+				Mode:       mode,
+				Cluster:    cluster,
 			})
 			if err != nil {
 				return err
@@ -68,5 +93,8 @@ to DIR) are skipped, with their reason.`,
 	cmd.Flags().IntVarP(&parallel, "parallel", "j", 2, "how many files run at once")
 	cmd.Flags().StringVar(&exclusionsFile, "exclusions", "", "read the exclusion list from this YAML file (path: reason) instead of the built-in one")
 	cmd.Flags().BoolVar(&noExclusions, "no-exclusions", false, "run every file, excluded or not")
+	cmd.Flags().StringVar(&on, "on", string(conformance.Local), "where the files run: local, pod or controller")
+	cmd.Flags().StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig with --on pod or controller (default $KUBECONFIG, else ~/.kube/config)")
+	cmd.Flags().StringVar(&image, "image", podspec.DefaultImage, "colo's image, with --on pod")
 	return cmd
 }

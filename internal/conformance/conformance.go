@@ -3,12 +3,15 @@ package conformance
 import (
 	"context"
 	_ "embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,6 +19,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
 	"github.com/colo-ci/colo/internal/engine"
@@ -29,23 +33,74 @@ import (
 //go:embed exclusions.yaml
 var exclusionsYAML []byte
 
-// Exclusions returns the project's exclusion list: example path (relative
-// to the examples directory, with forward slashes) → reason.
-func Exclusions() (map[string]string, error) {
-	return ParseExclusions(exclusionsYAML)
+// Mode is where a conformance run runs the files.
+type Mode string
+
+// Modes.
+const (
+	// Local runs each file's runs on this machine with the local
+	// executor.
+	Local Mode = "local"
+	// Pod runs each run in one Pod, as colo run --on pod does.
+	Pod Mode = "pod"
+	// Controller creates each file's objects in the cluster, its runs
+	// with spec.managedBy naming colo, and waits for colo's controller
+	// to finish them.
+	Controller Mode = "controller"
+)
+
+// Modes lists every mode.
+func Modes() []Mode { return []Mode{Local, Pod, Controller} }
+
+// Exclusions returns the project's exclusion list for mode: example path
+// (relative to the examples directory, with forward slashes) → reason.
+func Exclusions(mode Mode) (map[string]string, error) {
+	return ParseExclusions(exclusionsYAML, mode)
 }
 
-// ParseExclusions reads an exclusion list: a YAML map of path → reason.
-// Every entry needs a reason.
-func ParseExclusions(data []byte) (map[string]string, error) {
-	out := map[string]string{}
-	if err := yaml.UnmarshalStrict(data, &out); err != nil {
+// ParseExclusions reads an exclusion list and returns the entries that
+// apply to mode. The list is a YAML map from path to either a reason (the
+// file is excluded in every mode) or a map from mode to reason (only in
+// those modes). Every entry needs a reason.
+func ParseExclusions(data []byte, mode Mode) (map[string]string, error) {
+	raw := map[string]json.RawMessage{}
+	if err := yaml.UnmarshalStrict(data, &raw); err != nil {
 		return nil, fmt.Errorf("exclusions: %w", err)
 	}
-	for p, reason := range out {
-		if strings.TrimSpace(reason) == "" {
-			return nil, fmt.Errorf("exclusions: %s has no reason", p)
+	known := map[Mode]bool{}
+	for _, m := range Modes() {
+		known[m] = true
+	}
+	out := map[string]string{}
+	var errs []error
+	for _, p := range slices.Sorted(maps.Keys(raw)) {
+		var reason string
+		if err := json.Unmarshal(raw[p], &reason); err == nil {
+			if strings.TrimSpace(reason) == "" {
+				errs = append(errs, fmt.Errorf("exclusions: %s has no reason", p))
+				continue
+			}
+			out[p] = reason
+			continue
 		}
+		byMode := map[Mode]string{}
+		if err := json.Unmarshal(raw[p], &byMode); err != nil {
+			errs = append(errs, fmt.Errorf("exclusions: %s: want a reason or a map from mode to reason", p))
+			continue
+		}
+		for m, r := range byMode {
+			switch {
+			case !known[m]:
+				errs = append(errs, fmt.Errorf("exclusions: %s: unknown mode %q (want one of %v)", p, m, Modes()))
+			case strings.TrimSpace(r) == "":
+				errs = append(errs, fmt.Errorf("exclusions: %s has no reason for mode %s", p, m))
+			case m == mode:
+				out[p] = r
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	return out, nil
 }
@@ -133,6 +188,14 @@ type Options struct {
 	// Out, when set, gets one line per file, in file order, as soon as it
 	// and every file before it are done.
 	Out io.Writer
+	// Mode is where the files run (default Local).
+	Mode Mode
+	// Cluster is the cluster of the Pod and Controller modes.
+	Cluster *Cluster
+	// Images, when set, maps every image reference in a file (every
+	// "image" field, at any depth) before the file is loaded: for a
+	// cluster that serves stand-ins for public images under other names.
+	Images func(string) string
 }
 
 // Files lists the example files under dir: *.yaml, *.yml and *.json,
@@ -176,6 +239,19 @@ func Run(ctx context.Context, dir string, opts Options) ([]Result, error) {
 	if opts.FileTimeout <= 0 {
 		opts.FileTimeout = 10 * time.Minute
 	}
+	if opts.Mode == "" {
+		opts.Mode = Local
+	}
+	var cl *clients
+	switch opts.Mode {
+	case Local:
+	case Pod, Controller:
+		if cl, err = opts.Cluster.clients(); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("conformance: unknown mode %q (want one of %v)", opts.Mode, Modes())
+	}
 	root := opts.Root
 	if root == "" {
 		tmp, err := os.MkdirTemp("", "colo-conformance-")
@@ -218,7 +294,7 @@ func Run(ctx context.Context, dir string, opts Options) ([]Result, error) {
 			fctx, cancel := context.WithTimeout(ctx, opts.FileTimeout)
 			defer cancel()
 			start := time.Now()
-			r := runFile(fctx, path, filepath.Join(root, strconv.Itoa(i)))
+			r := runFile(fctx, path, filepath.Join(root, strconv.Itoa(i)), opts, cl)
 			r.Path, r.Rel, r.Duration = path, rel, time.Since(start)
 			if r.Outcome == Fail && fctx.Err() != nil && ctx.Err() == nil {
 				r.Message += fmt.Sprintf(" (the file took longer than %s)", opts.FileTimeout)
@@ -236,29 +312,56 @@ func Run(ctx context.Context, dir string, opts Options) ([]Result, error) {
 	return results, nil
 }
 
+// fileRun is one run of a file.
+type fileRun struct {
+	origin load.Origin
+	pr     *v1.PipelineRun
+	tr     *v1.TaskRun
+}
+
+// failure is one run that did not succeed.
+type failure struct{ run, reason, message string }
+
 // runFile runs every run in one file, in the order they were read, each in
 // its own run directory under root.
-func runFile(ctx context.Context, path, root string) Result {
-	set, err := load.Files(path)
+func runFile(ctx context.Context, path, root string, opts Options, cl *clients) Result {
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return invalidResult("load", err)
+	}
+	// The file as written first: its errors name its own lines.
+	set, err := load.Bytes(path, data)
+	if err != nil {
+		return invalidResult("load", err)
+	}
+	var objs []*unstructured.Unstructured
+	if opts.Images != nil || opts.Mode == Controller {
+		if objs, err = decodeObjects(data); err != nil {
+			return invalidResult("load", err)
+		}
+	}
+	if opts.Images != nil {
+		for _, u := range objs {
+			mapTektonImages(u, opts.Images)
+		}
+		if data, err = encodeObjects(objs); err != nil {
+			return invalidResult("load", err)
+		}
+		if set, err = load.Bytes(path, data); err != nil {
+			return invalidResult("load", err)
+		}
 	}
 	if err := validate.Run(set).Err(); err != nil {
 		return invalidResult("invalid", err)
 	}
-	type run struct {
-		origin load.Origin
-		pr     *v1.PipelineRun
-		tr     *v1.TaskRun
-	}
-	var runs []run
+	var runs []fileRun
 	for _, pr := range set.PipelineRuns {
 		o, _ := set.Origin(v1.KindPipelineRun, pr.Name)
-		runs = append(runs, run{origin: o, pr: pr})
+		runs = append(runs, fileRun{origin: o, pr: pr})
 	}
 	for _, tr := range set.TaskRuns {
 		o, _ := set.Origin(v1.KindTaskRun, tr.Name)
-		runs = append(runs, run{origin: o, tr: tr})
+		runs = append(runs, fileRun{origin: o, tr: tr})
 	}
 	sort.SliceStable(runs, func(i, j int) bool { return runs[i].origin.Doc < runs[j].origin.Doc })
 	if len(runs) == 0 {
@@ -287,18 +390,24 @@ func runFile(ctx context.Context, path, root string) Result {
 	}
 
 	store := runstore.Root{Runs: filepath.Join(root, "runs"), Claims: filepath.Join(root, "claims")}
-	type failure struct{ run, reason, message string }
 	var failures []failure
-	for i, r := range runs {
-		doc := runstore.Document{PipelineRun: r.pr, TaskRun: r.tr}
-		st, err := runOne(ctx, store, set, doc, engines[i])
-		name := runName(r.pr, r.tr)
-		if err != nil {
-			failures = append(failures, failure{name, "error", err.Error()})
-			continue
-		}
-		if reason, message, ok := succeeded(st); !ok {
-			failures = append(failures, failure{name, reason, message})
+	switch opts.Mode {
+	case Pod:
+		failures = cl.runPod(ctx, set, runs, store)
+	case Controller:
+		failures = cl.runController(ctx, set, objs)
+	default:
+		for i, r := range runs {
+			doc := runstore.Document{PipelineRun: r.pr, TaskRun: r.tr}
+			st, err := runOne(ctx, store, set, doc, engines[i])
+			name := runName(r.pr, r.tr)
+			if err != nil {
+				failures = append(failures, failure{name, "error", err.Error()})
+				continue
+			}
+			if reason, message, ok := succeeded(st); !ok {
+				failures = append(failures, failure{name, reason, message})
+			}
 		}
 	}
 	if len(failures) == 0 {
@@ -306,7 +415,7 @@ func runFile(ctx context.Context, path, root string) Result {
 	}
 	f := failures[0]
 	msg := f.message
-	if len(runs) > 1 {
+	if len(runs) > 1 && f.run != "" {
 		msg = f.run + ": " + msg
 	}
 	if len(failures) > 1 {

@@ -43,20 +43,68 @@ func repoRoot(t *testing.T) string {
 }
 
 func TestExclusionsParse(t *testing.T) {
-	ex, err := conformance.Exclusions()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for path, reason := range ex {
-		if strings.HasPrefix(path, "/") || strings.Contains(path, `\`) {
-			t.Errorf("exclusion %q: want a relative path with forward slashes", path)
+	for _, mode := range conformance.Modes() {
+		ex, err := conformance.Exclusions(mode)
+		if err != nil {
+			t.Fatalf("%s: %v", mode, err)
 		}
-		if len(strings.Fields(reason)) < 3 {
-			t.Errorf("exclusion %q: reason %q does not say what is missing", path, reason)
+		for path, reason := range ex {
+			if strings.HasPrefix(path, "/") || strings.Contains(path, `\`) {
+				t.Errorf("%s: exclusion %q: want a relative path with forward slashes", mode, path)
+			}
+			if len(strings.Fields(reason)) < 3 {
+				t.Errorf("%s: exclusion %q: reason %q does not say what is missing", mode, path, reason)
+			}
 		}
 	}
-	if _, err := conformance.ParseExclusions([]byte("a.yaml: \"\"\n")); err == nil {
-		t.Error("an entry without a reason was accepted")
+}
+
+func TestParseExclusionsModes(t *testing.T) {
+	list := `
+every.yaml: needs the network
+some.yaml:
+  pod: &image needs the python image
+  controller: *image
+local-only.yaml:
+  local: needs a program of this machine
+`
+	tests := []struct {
+		mode conformance.Mode
+		want map[string]string
+	}{
+		{conformance.Local, map[string]string{"every.yaml": "needs the network", "local-only.yaml": "needs a program of this machine"}},
+		{conformance.Pod, map[string]string{"every.yaml": "needs the network", "some.yaml": "needs the python image"}},
+		{conformance.Controller, map[string]string{"every.yaml": "needs the network", "some.yaml": "needs the python image"}},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.mode), func(t *testing.T) {
+			got, err := conformance.ParseExclusions([]byte(list), tt.mode)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("exclusions (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestParseExclusionsRejects(t *testing.T) {
+	tests := []struct {
+		name, list, want string
+	}{
+		{"empty reason", "a.yaml: \"\"\n", "a.yaml has no reason"},
+		{"empty reason for a mode", "a.yaml:\n  pod: \"\"\n", "a.yaml has no reason for mode pod"},
+		{"unknown mode", "a.yaml:\n  cloud: no cloud here\n", `a.yaml: unknown mode "cloud"`},
+		{"neither", "a.yaml: [1, 2]\n", "a.yaml: want a reason or a map from mode to reason"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := conformance.ParseExclusions([]byte(tt.list), conformance.Local)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want one saying %q", err, tt.want)
+			}
+		})
 	}
 }
 
@@ -200,7 +248,7 @@ func TestIntegrationConformance(t *testing.T) {
 	if _, err := os.Stat(dir); err != nil {
 		t.Skipf("no examples: %v", err)
 	}
-	ex, err := conformance.Exclusions()
+	ex, err := conformance.Exclusions(conformance.Local)
 	if err != nil {
 		t.Fatal(err)
 	}

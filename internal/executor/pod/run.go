@@ -11,12 +11,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/colo-ci/colo/internal/controller"
@@ -28,10 +30,10 @@ import (
 	v1 "github.com/colo-ci/colo/pkg/apis/pipeline/v1"
 )
 
-// Client is the API server of a kubeconfig (the default loading rules when
-// kubeconfig is empty), with the namespace runs go to: namespace when given,
-// else the kubeconfig context's, else "default".
-func Client(kubeconfig, namespace string) (kubernetes.Interface, string, error) {
+// Config is the API server of a kubeconfig (the default loading rules
+// when kubeconfig is empty), with its context's namespace ("default" when
+// it names none).
+func Config(kubeconfig string) (*rest.Config, string, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	if kubeconfig != "" {
 		rules.ExplicitPath = kubeconfig
@@ -41,15 +43,26 @@ func Client(kubeconfig, namespace string) (kubernetes.Interface, string, error) 
 	if err != nil {
 		return nil, "", fmt.Errorf("kubeconfig: %w", err)
 	}
+	ns, _, err := cc.Namespace()
+	if err != nil || ns == "" {
+		ns = metav1.NamespaceDefault
+	}
+	return cfg, ns, nil
+}
+
+// Client is the API server of a kubeconfig, as Config reads it, with the
+// namespace runs go to: namespace when given, else the context's.
+func Client(kubeconfig, namespace string) (kubernetes.Interface, string, error) {
+	cfg, ns, err := Config(kubeconfig)
+	if err != nil {
+		return nil, "", err
+	}
 	// One run follows the log of every step container at once; client-go's
 	// default of 5 requests a second would hold those followers back by
 	// seconds. The API server's own priority and fairness still applies.
 	cfg.QPS = -1
-	ns := namespace
-	if ns == "" {
-		if ns, _, err = cc.Namespace(); err != nil || ns == "" {
-			ns = metav1.NamespaceDefault
-		}
+	if namespace != "" {
+		ns = namespace
 	}
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
@@ -79,6 +92,9 @@ type Options struct {
 	Image string
 	// Engine configures the engine inside the Pod.
 	Engine engine.Options
+	// Remote are the options of registry lookups for steps that give no
+	// command (nil: the default keychain).
+	Remote []remote.Option
 	// Store is the run directory: step logs and every status go there.
 	Store *runstore.Run
 	// Sink, when set, gets step lines and statuses as they come.
@@ -112,7 +128,7 @@ func Run(ctx context.Context, obj metav1.Object, set *load.Set, opts Options) (r
 	}
 	cs, ns, run := opts.Client, opts.Namespace, opts.Store
 	obj.SetNamespace(ns)
-	pod, err := podspec.Compile(ctx, obj, set, podspec.Options{Image: opts.Image, Namespace: ns, Engine: opts.Engine})
+	pod, err := podspec.Compile(ctx, obj, set, podspec.Options{Image: opts.Image, Namespace: ns, Engine: opts.Engine, Remote: opts.Remote})
 	if err != nil {
 		return runstore.Document{}, err
 	}

@@ -40,6 +40,17 @@ func baseImages() []struct{ repo, cmd string } {
 	}
 }
 
+// StandIns names the public images the cluster's registry serves
+// stand-ins for ("busybox", "ubuntu", ...): each under NAME:latest and
+// library/NAME:latest.
+func StandIns() []string {
+	var out []string
+	for _, b := range baseImages() {
+		out = append(out, b.repo)
+	}
+	return out
+}
+
 const imagePath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 // PushImages builds the test images and pushes them to the registry at
