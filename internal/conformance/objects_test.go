@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 func TestMapImages(t *testing.T) {
@@ -48,7 +49,7 @@ data:
 		})
 	}
 	want := []string{"mirror.gcr.io/alpine", "mirror.gcr.io/bash@sha256:e320", "mirror.gcr.io/busybox"}
-	if diff := cmp.Diff(want, seen, cmpSorted); diff != "" {
+	if diff := cmp.Diff(want, seen, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
 		t.Errorf("images seen (-want +got):\n%s", diff)
 	}
 	data, err := encodeObjects(objs)
@@ -69,15 +70,3 @@ data:
 		t.Error("a ConfigMap's data was mapped; only Tekton objects' images are")
 	}
 }
-
-var cmpSorted = cmp.Transformer("sort", func(in []string) []string {
-	out := append([]string(nil), in...)
-	for i := range out {
-		for j := i + 1; j < len(out); j++ {
-			if out[j] < out[i] {
-				out[i], out[j] = out[j], out[i]
-			}
-		}
-	}
-	return out
-})
