@@ -222,8 +222,11 @@ func mountPoints(sa engine.StartAttempt) map[string]bool {
 		}
 	}
 	if sa.Spec != nil {
-		for _, st := range sa.Spec.Steps {
+		for i, st := range sa.Spec.Steps {
 			add(st.VolumeMounts, st.Workspaces)
+			// Each step's run directory is mounted read-only into the
+			// task's other steps.
+			keep[path.Join(tektonDir, "run", strconv.Itoa(i))] = true
 		}
 		for _, sc := range sa.Spec.Sidecars {
 			add(sc.VolumeMounts, sc.Workspaces)
@@ -233,7 +236,10 @@ func mountPoints(sa engine.StartAttempt) map[string]bool {
 }
 
 // emptyDir removes everything in dir, which the containers see at root,
-// except the mount points in keep and the directories leading to them.
+// except the mount points in keep and the directories leading to them:
+// those are emptied in turn. (Here a mount point is an empty directory of
+// the task's volume, or the volume's own directory bound elsewhere, so its
+// contents go but the directory stays.)
 func emptyDir(dir, root string, keep map[string]bool) error {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -243,8 +249,8 @@ func emptyDir(dir, root string, keep map[string]bool) error {
 	for _, e := range entries {
 		p, seen := path.Join(root, e.Name()), filepath.Join(dir, e.Name())
 		switch {
-		case keep[p]:
-		case e.IsDir() && leadsTo(p, keep):
+		case keep[p] && !e.IsDir():
+		case e.IsDir() && (keep[p] || leadsTo(p, keep)):
 			errs = append(errs, emptyDir(seen, p, keep))
 		default:
 			errs = append(errs, os.RemoveAll(seen))

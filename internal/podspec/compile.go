@@ -515,7 +515,7 @@ func (c *compiler) task(ctx context.Context, s *slot) ([]corev1.Container, TaskL
 		ctr := c.container(s, tl.Volume, vols, name, sp, containerSpec{
 			image: st.Image, pull: st.ImagePullPolicy, env: env, stepEnv: st.Env, envFrom: st.EnvFrom,
 			mounts: st.VolumeMounts, devices: st.VolumeDevices, usages: st.Workspaces, isolated: isolated,
-			security: st.SecurityContext, resources: res,
+			security: st.SecurityContext, resources: res, otherSteps: others(len(s.steps), i),
 		})
 		out = append(out, ctr)
 		tl.Steps = append(tl.Steps, cl)
@@ -558,6 +558,21 @@ type containerSpec struct {
 	isolated  map[string]bool
 	security  *corev1.SecurityContext
 	resources corev1.ResourceRequirements
+	// otherSteps are the indexes of the task's other steps, for a step's
+	// container: their /tekton/run/N directories are read-only to it, as
+	// upstream mounts them, so that no step can write another's status.
+	otherSteps []int
+}
+
+// others lists 0..n-1 without i.
+func others(n, i int) []int {
+	var out []int
+	for j := range n {
+		if j != i {
+			out = append(out, j)
+		}
+	}
+	return out
 }
 
 // container builds one step or sidecar container, started through colo's
@@ -594,6 +609,10 @@ func (c *compiler) container(s *slot, taskVol string, vols map[string]string, na
 		{Name: taskVol, MountPath: control.Dir, SubPath: control.ControlSub + "/" + name},
 		{Name: taskVol, MountPath: "/tekton", SubPath: control.TektonSub},
 		{Name: taskVol, MountPath: "/workspace", SubPath: control.WorkspaceSub},
+	}
+	for _, j := range cs.otherSteps {
+		run := "run/" + strconv.Itoa(j)
+		mounts = append(mounts, corev1.VolumeMount{Name: taskVol, MountPath: "/tekton/" + run, SubPath: control.TektonSub + "/" + run, ReadOnly: true})
 	}
 	usage := map[string]v1.WorkspaceUsage{}
 	for _, u := range cs.usages {
