@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/colo-ci/colo/internal/conformance"
 	"github.com/colo-ci/colo/internal/testcluster"
@@ -40,7 +42,8 @@ func TestConformanceController(t *testing.T) {
 // (a digest pins contents no stand-in has, so it is dropped), and claims
 // are provisioned as hostPath volumes, for it has no provisioner. The
 // report goes to the test log and, when COLO_CONFORMANCE_REPORTS names a
-// directory, to MODE.txt there.
+// directory, to MODE.txt there. COLO_CONFORMANCE_DIR runs another
+// directory of examples instead.
 func runConformance(t *testing.T, c *testcluster.Cluster, mode conformance.Mode) {
 	// Known failures remain in these modes (see the project's issues), so
 	// the suite runs them only when asked.
@@ -48,6 +51,9 @@ func runConformance(t *testing.T, c *testcluster.Cluster, mode conformance.Mode)
 		t.Skip("set COLO_E2E_CONFORMANCE=1 to run the examples on the cluster")
 	}
 	dir := filepath.Join(moduleRoot(t), "..", "shared", "conformance", "tekton-examples")
+	if d := os.Getenv("COLO_CONFORMANCE_DIR"); d != "" {
+		dir = d
+	}
 	if _, err := os.Stat(dir); err != nil {
 		t.Skipf("no examples: %v", err)
 	}
@@ -62,6 +68,7 @@ func runConformance(t *testing.T, c *testcluster.Cluster, mode conformance.Mode)
 		Cluster: &conformance.Cluster{
 			Config:      c.Config,
 			Image:       coloImage(),
+			Remote:      []remote.Option{remote.WithTransport(registryRedirect{c.Registry})},
 			HostPathDir: t.TempDir(),
 		},
 		Images: standIns(),
@@ -101,4 +108,19 @@ func standIns() func(string) string {
 		}
 		return cluster.InClusterRegistry + "/" + repo + ":latest"
 	}
+}
+
+// registryRedirect sends what this process asks of the registry's
+// in-cluster name (which only the node's image mirror knows) to the
+// address the registry listens on.
+type registryRedirect struct{ addr string }
+
+func (r registryRedirect) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Host == cluster.InClusterRegistry && r.addr != "" {
+		req = req.Clone(req.Context())
+		req.URL.Scheme = "http"
+		req.URL.Host = r.addr
+		req.Host = r.addr
+	}
+	return http.DefaultTransport.RoundTrip(req)
 }

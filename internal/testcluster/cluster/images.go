@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -29,16 +31,37 @@ import (
 const ColoImage = "colo-ci/colo"
 
 // baseImages are the stand-ins for public images: all of them are the same
-// busybox-static + bash-static layer, differing in their default command.
-func baseImages() []struct{ repo, cmd string } {
-	return []struct{ repo, cmd string }{
-		{"busybox", "sh"},
-		{"alpine", "sh"},
-		{"bash", "bash"},
-		{"ubuntu", "bash"},
-		{"debian", "bash"},
+// busybox-static + bash-static layer, differing in their default command,
+// which follows the real image's: bash's ENTRYPOINT is a script that runs
+// its arguments as a command unless they are options for bash.
+func baseImages() []struct {
+	repo       string
+	entrypoint []string
+	cmd        string
+} {
+	return []struct {
+		repo       string
+		entrypoint []string
+		cmd        string
+	}{
+		{"busybox", nil, "sh"},
+		{"alpine", nil, "/bin/sh"},
+		{"bash", []string{"docker-entrypoint.sh"}, "bash"},
+		{"ubuntu", nil, "/bin/bash"},
+		{"debian", nil, "bash"},
 	}
 }
+
+// bashEntrypoint is what the bash image's docker-entrypoint.sh does: no
+// arguments, or a first one that is an option, go to bash; anything else
+// is a command.
+const bashEntrypoint = `#!/bin/bash
+set -e
+if [ "$#" -eq 0 ] || [ "${1#-}" != "$1" ]; then
+	exec bash "$@"
+fi
+exec "$@"
+`
 
 // StandIns names the public images the cluster's registry serves
 // stand-ins for ("busybox", "ubuntu", ...): each under NAME:latest and
@@ -66,8 +89,16 @@ func PushImages(ctx context.Context, log *slog.Logger, addr, repoRoot, coloTag s
 	if err != nil {
 		return fmt.Errorf("building the base layer: %w", err)
 	}
+	entry, err := contentLayer(map[string][]byte{"/usr/local/bin/docker-entrypoint.sh": []byte(bashEntrypoint)})
+	if err != nil {
+		return err
+	}
 	for _, b := range baseImages() {
-		img, err := image([]v1.Layer{base}, nil, []string{b.cmd})
+		layers := []v1.Layer{base}
+		if len(b.entrypoint) > 0 {
+			layers = append(layers, entry)
+		}
+		img, err := image(layers, b.entrypoint, []string{b.cmd})
 		if err != nil {
 			return err
 		}
@@ -218,6 +249,17 @@ func (t *tarWriter) layer() (v1.Layer, error) {
 	return tarball.LayerFromOpener(func() (io.ReadCloser, error) {
 		return io.NopCloser(bytes.NewReader(b)), nil
 	})
+}
+
+// contentLayer builds a layer of executable files (image path -> content).
+func contentLayer(files map[string][]byte) (v1.Layer, error) {
+	t := newTarWriter()
+	for _, p := range slices.Sorted(maps.Keys(files)) {
+		if err := t.file(p, 0o755, files[p]); err != nil {
+			return nil, err
+		}
+	}
+	return t.layer()
 }
 
 // fileLayer builds a layer holding host files (image path -> host path).
