@@ -14,6 +14,7 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
@@ -303,6 +304,54 @@ spec:
 		}
 		if call.set.StepActions["say"] == nil {
 			t.Errorf("the StepAction was not given to the compiler: %v", call.set.StepActions)
+		}
+	})
+
+	t.Run("reads fields and kinds spelled with other capitals, as upstream does", func(t *testing.T) {
+		ns := e.namespace(t)
+		for _, doc := range []string{`
+apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: creds
+spec:
+  workspaces:
+  - name: creds
+  steps:
+  - image: alpine
+    script: test -d /creds
+    workspaces:
+    - name: creds
+      mountpath: /creds`, `
+apiVersion: tekton.dev/v1
+kind: TaskRun
+metadata:
+  name: lower
+spec:
+  managedBy: colo.dev/pod
+  taskRef:
+    name: creds
+    kind: task
+  workspaces:
+  - name: creds
+    emptyDir: {}`} {
+			u := &unstructured.Unstructured{}
+			decode(t, doc, &u.Object)
+			u.SetNamespace(ns)
+			must(t, e.client.Create(t.Context(), u))
+		}
+		e.waitForPod(t, ns, "lower-colo")
+		call, ok := comp.call(ns, "lower")
+		if !ok {
+			t.Fatal("the compiler was not called")
+		}
+		task := call.set.Tasks["creds"]
+		if task == nil {
+			t.Fatalf("the set has no Task creds: %v", call.set.Tasks)
+		}
+		want := []v1.WorkspaceUsage{{Name: "creds", MountPath: "/creds"}}
+		if diff := cmp.Diff(want, task.Spec.Steps[0].Workspaces); diff != "" {
+			t.Errorf("step workspaces given to the compiler (-want +got):\n%s", diff)
 		}
 	})
 

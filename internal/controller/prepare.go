@@ -38,6 +38,28 @@ var resolutionReasons = []string{
 // validate and the engine do, and returns it ready for its Pod, or why it
 // is invalid. An error means the API server could not be read: try again.
 func prepare(ctx context.Context, c client.Reader, run client.Object, opts engine.Options) (*prepared, *invalidRun, error) {
+	// The run as colo run would read it (see getDecoded), not as the
+	// cache's case-sensitive decoding left it.
+	var fresh client.Object
+	var invalidReason string
+	switch run.(type) {
+	case *v1.PipelineRun:
+		fresh, invalidReason = &v1.PipelineRun{}, validate.ReasonPipelineValidationFailed
+	case *v1.TaskRun:
+		fresh, invalidReason = &v1.TaskRun{}, validate.ReasonTaskRunValidationFailed
+	default:
+		return nil, nil, fmt.Errorf("cannot run a %T", run)
+	}
+	gvk := v1.GroupVersion().WithKind(kindOf(run))
+	err := getDecoded(ctx, c, client.ObjectKeyFromObject(run), fresh, gvk)
+	var de *decodeError
+	switch {
+	case errors.As(err, &de):
+		return nil, &invalidRun{reason: invalidReason, message: de.Error()}, nil
+	case err != nil:
+		return nil, nil, err
+	}
+	run = fresh
 	r := newRefs(run.GetNamespace())
 	if err := r.fetch(ctx, c, run); err != nil {
 		return nil, nil, err

@@ -1,13 +1,18 @@
 package controller
 
 import (
+	"bytes"
 	"cmp"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -46,13 +51,49 @@ func (e *refNotFoundError) Error() string {
 // refKind describes one kind a reference can name.
 type refKind struct {
 	kind, resource, resolverKind string
+	gvk                          schema.GroupVersionKind
 }
 
 var (
-	taskKind       = refKind{v1.KindTask, "tasks.tekton.dev", "task"}
-	pipelineKind   = refKind{v1.KindPipeline, "pipelines.tekton.dev", "pipeline"}
-	stepActionKind = refKind{v1.KindStepAction, "stepactions.tekton.dev", "stepaction"}
+	taskKind       = refKind{v1.KindTask, "tasks.tekton.dev", "task", v1.GroupVersion().WithKind(v1.KindTask)}
+	pipelineKind   = refKind{v1.KindPipeline, "pipelines.tekton.dev", "pipeline", v1.GroupVersion().WithKind(v1.KindPipeline)}
+	stepActionKind = refKind{v1.KindStepAction, "stepactions.tekton.dev", "stepaction", v1beta1.GroupVersion().WithKind(v1.KindStepAction)}
 )
+
+// decodeError says an object the API server holds is not one colo can
+// read (an unknown field, a value of the wrong type).
+type decodeError struct{ err error }
+
+func (e *decodeError) Error() string { return e.err.Error() }
+func (e *decodeError) Unwrap() error { return e.err }
+
+// getDecoded reads the object at key through c as the API server stores it
+// and decodes it into obj as colo run decodes files (package load): so a
+// field spelled with other capitals (mountpath for mountPath), which
+// upstream's decoding accepts, is read here too. A decoding problem is a
+// *decodeError.
+func getDecoded(ctx context.Context, c client.Reader, key types.NamespacedName, obj client.Object, gvk schema.GroupVersionKind) error {
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(gvk)
+	if err := c.Get(ctx, key, u); err != nil {
+		return err
+	}
+	// Through JSON, as a file is read: numbers as json.Number.
+	data, err := u.MarshalJSON()
+	if err != nil {
+		return &decodeError{err}
+	}
+	var doc map[string]any
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(&doc); err != nil {
+		return &decodeError{err}
+	}
+	if _, err := load.Decode(doc, obj); err != nil {
+		return &decodeError{err}
+	}
+	return nil
+}
 
 // refs holds the objects a run refers to, read from the API server. It is a
 // validate.Resolver: it answers references as written, so that validation
@@ -157,10 +198,13 @@ func (f *fetcher) get(k refKind, key types.NamespacedName, obj client.Object) bo
 		return false
 	}
 	f.seen[rk] = true
-	err := f.c.Get(f.ctx, key, obj)
+	err := getDecoded(f.ctx, f.c, key, obj, k.gvk)
+	var de *decodeError
 	switch {
 	case err == nil:
 		return true
+	case errors.As(err, &de):
+		f.r.missing[rk] = fmt.Errorf("%s %q in namespace %q: %w", k.resource, key.Name, key.Namespace, de.err)
 	case apierrors.IsNotFound(err):
 		f.r.missing[rk] = &refNotFoundError{resource: k.resource, key: key}
 	case apierrors.IsForbidden(err):
@@ -172,8 +216,11 @@ func (f *fetcher) get(k refKind, key types.NamespacedName, obj client.Object) bo
 }
 
 func (f *fetcher) task(ref *v1.TaskRef) {
-	if ref.APIVersion != "" || (ref.Kind != "" && ref.Kind != v1.KindTask) {
-		return // custom tasks and ClusterTasks: validation says why not
+	// A kind without an apiVersion is a Task however it is spelled
+	// ("task"), as upstream reads it; custom tasks and ClusterTasks are
+	// not fetched: validation says why they cannot run.
+	if ref.APIVersion != "" || strings.EqualFold(string(ref.Kind), "ClusterTask") {
+		return
 	}
 	key, err := f.r.target(taskKind, ref.Name, ref.ResolverRef)
 	if err != nil {

@@ -17,6 +17,16 @@ import (
 	v1 "github.com/colo-ci/colo/pkg/apis/pipeline/v1"
 )
 
+// Decode decodes obj (an object as read from YAML or JSON, or from the API
+// server) into out, a pointer to a typed object, as Files does: keys that
+// match a field only case-insensitively are renamed to it, as upstream's
+// decoding accepts them (each rename is returned as a warning); unknown and
+// duplicate fields are errors with their paths. obj may be changed.
+func Decode(obj map[string]any, out any) (warnings []string, err error) {
+	warnings, errs := decodeStrict(obj, out)
+	return warnings, errors.Join(errs...)
+}
+
 // decodeStrict decodes the JSON object doc into out, a pointer to a typed
 // object. Keys that match a field of out only case-insensitively are first
 // renamed to the field's name (upstream decodes with encoding/json, which
