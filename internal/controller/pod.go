@@ -96,23 +96,3 @@ func containerState(pod *corev1.Pod, name string) *corev1.ContainerState {
 func podDone(pod *corev1.Pod) bool {
 	return pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed
 }
-
-// cannotStart returns why a container of pod can never start, if one
-// cannot: its image cannot be pulled, or its configuration names a Secret
-// or ConfigMap that is not there. A Pod completes only when every container
-// has run, so such a Pod never will.
-func cannotStart(pod *corev1.Pod) (waiting *corev1.ContainerStateWaiting, container, image string) {
-	for _, statuses := range [][]corev1.ContainerStatus{pod.Status.InitContainerStatuses, pod.Status.ContainerStatuses} {
-		for _, cs := range statuses {
-			w := cs.State.Waiting
-			if w == nil {
-				continue
-			}
-			switch w.Reason {
-			case "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull", "CreateContainerConfigError":
-				return w, cs.Name, cs.Image
-			}
-		}
-	}
-	return nil, "", ""
-}

@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/colo-ci/colo/internal/engine"
+	"github.com/colo-ci/colo/internal/podspec"
 	v1 "github.com/colo-ci/colo/pkg/apis/pipeline/v1"
 )
 
@@ -283,7 +284,7 @@ func (r *Reconciler) follow(ctx context.Context, run client.Object, pod *corev1.
 			fmt.Sprintf("the Pod %q that ran %s %q ended, and its orchestrator's log cannot be read: %v", pod.Name, kindOf(run), run.GetName(), read.err))
 	}
 
-	if w, container, image := cannotStart(pod); w != nil {
+	if w, container, image := podspec.CannotStart(pod); w != nil {
 		what := fmt.Sprintf("cannot pull the image %q of container %q", image, container)
 		if w.Reason == "CreateContainerConfigError" {
 			what = fmt.Sprintf("cannot start container %q", container)

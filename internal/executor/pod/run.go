@@ -177,6 +177,19 @@ func Run(ctx context.Context, obj metav1.Object, set *load.Set, opts Options) (r
 		}
 	}()
 
+	// A container that can never start (an image that cannot be pulled)
+	// would keep the Pod, and this run, waiting for ever: end both.
+	var stuck error
+	stuckDone := make(chan struct{})
+	go func() {
+		defer close(stuckDone)
+		stuck = watchStart(bg, pods, created.Name)
+		if stuck != nil {
+			_ = deletePod(cs, ns, created.Name)
+			stopBG()
+		}
+	}()
+
 	var wg sync.WaitGroup
 	for _, tl := range bundle.Layout.Tasks {
 		task := tl.PipelineTask
@@ -201,6 +214,10 @@ func Run(ctx context.Context, obj metav1.Object, set *load.Set, opts Options) (r
 	case <-bg.Done():
 	}
 	stopBG()
+	<-stuckDone
+	if stuck != nil {
+		return runstore.Document{}, stuck
+	}
 
 	if ferr == nil {
 		ferr = run.WriteStatus(doc.EngineStatus())
@@ -216,6 +233,35 @@ func Run(ctx context.Context, obj metav1.Object, set *load.Set, opts Options) (r
 		return runstore.Document{}, ferr
 	}
 	return doc, nil
+}
+
+// watchStart looks at the Pod every second until ctx ends and returns why
+// one of its containers can never start, if one cannot (see
+// podspec.CannotStart).
+func watchStart(ctx context.Context, pods typedcorev1.PodInterface, name string) error {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		p, err := pods.Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			continue
+		}
+		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+			return nil
+		}
+		if w, container, image := podspec.CannotStart(p); w != nil {
+			what := fmt.Sprintf("cannot pull the image %q of container %q", image, container)
+			if w.Reason == "CreateContainerConfigError" {
+				what = fmt.Sprintf("cannot start container %q", container)
+			}
+			return fmt.Errorf("pod %s %s: %s: %s", name, what, w.Reason, w.Message)
+		}
+	}
 }
 
 type discard struct{}

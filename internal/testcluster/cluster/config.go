@@ -192,6 +192,8 @@ failSwapOn: false
 podLogsDir: {{.Dir}}/data/pod-logs
 resolvConf: {{.Dir}}/config/resolv.conf
 serializeImagePulls: false
+# Many runs start at once in the tests: no limit on image pulls.
+registryPullQPS: 0
 evictionHard:
   memory.available: 100Mi
   nodefs.available: 1%
