@@ -39,6 +39,15 @@ func TaskRunNames(pipelineRun, pipelineTask string, n int) []string {
 	return runNames(pipelineRun, pipelineTask, n)
 }
 
+// ChildPipelineRunName returns the name of the PipelineRun a pipeline task
+// of a PipelineRun starts when it runs a pipeline (pipelines in pipelines).
+func ChildPipelineRunName(pipelineRun, pipelineTask string) string {
+	return childName(pipelineRun, "-"+pipelineTask)
+}
+
+// MaxPipelineDepth is how deep pipelines in pipelines may nest.
+const MaxPipelineDepth = maxPipelineDepth
+
 // PipelineParamValues returns the $(params...) values a pipeline's tasks
 // see: the run's values or the declared defaults (defaults using other
 // params resolved), plus the run's undeclared params. It fails as the

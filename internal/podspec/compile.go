@@ -203,10 +203,10 @@ func (c *compiler) build(ctx context.Context) *corev1.Pod {
 	slots := p.slots
 	top := peak(weights, func(a, b int) bool {
 		sa, sb := slots[a], slots[b]
-		if sa.pipelineTask == "" || sb.pipelineTask == "" || sa.pipelineTask == sb.pipelineTask {
+		if sa.key == "" || sb.key == "" || sa.key == sb.key {
 			return false
 		}
-		return sb.ancestors[sa.pipelineTask] || (sb.finally && !sa.finally)
+		return sb.ancestors[sa.key] || (sb.finally && !sa.finally)
 	})
 
 	orch := corev1.Container{

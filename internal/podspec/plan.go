@@ -2,6 +2,7 @@ package podspec
 
 import (
 	"fmt"
+	"maps"
 	"path"
 	"sort"
 	"strconv"
@@ -39,10 +40,15 @@ type plan struct {
 type slot struct {
 	taskRun      string
 	pipelineTask string // "" for a standalone TaskRun
-	finally      bool
+	// key names the pipeline task among every pipeline the run runs: its
+	// name after those of the pipeline tasks that run the pipelines it is
+	// in ("build", or "deploy/build" in pipelines in pipelines).
+	key     string
+	finally bool
 	// index is the matrix combination's (-1: no matrix).
 	index int
-	// parents are the pipeline tasks it runs after (transitively).
+	// ancestors are the keys of the pipeline tasks it runs after
+	// (transitively).
 	ancestors map[string]bool
 
 	// path is where the task is in the run, for errors; specPath is where
@@ -112,48 +118,91 @@ func planPipelineRun(pr *v1.PipelineRun, set *load.Set, opts engine.Options) *pl
 		specPath = field.NewPath("spec", "pipelineSpec")
 	}
 	spec.SetDefaults()
+	var uid string
+	if pr.UID != "" {
+		uid = string(pr.UID)
+	}
+	specs := map[string]int{}
+	for i, s := range pr.Spec.TaskRunSpecs {
+		specs[s.PipelineTaskName] = i
+	}
+	p.planPipeline(set, opts, pr, pipelineScope{
+		runName: pr.Name, uid: uid, pipelineName: pipelineName,
+		spec: spec, specPath: specPath,
+		params: pr.Spec.Params, bindings: pr.Spec.Workspaces,
+		taskRunSpecs: specs, outer: map[string]bool{},
+	})
+	return p
+}
 
+// pipelineScope is one pipeline of a run as its tasks see it: the
+// PipelineRun's own, or one that a pipeline task runs (pipelines in
+// pipelines), which the engine runs as a child PipelineRun.
+type pipelineScope struct {
+	runName, uid, pipelineName string
+	spec                       *v1.PipelineSpec
+	specPath                   *field.Path
+	// params and bindings are what the run, or the pipeline task, gives.
+	params   v1.Params
+	bindings []v1.WorkspaceBinding
+	// taskRunSpecs are the PipelineRun's, by pipeline task (only for its
+	// own pipeline).
+	taskRunSpecs map[string]int
+	// prefix is put before the names of this pipeline's tasks to make the
+	// slots' keys ("" for the PipelineRun's own); outer are the keys of
+	// the tasks every task of this pipeline runs after.
+	prefix  string
+	outer   map[string]bool
+	finally bool
+	depth   int
+}
+
+// planPipeline adds the slots of the tasks of one pipeline, and of the
+// pipelines its tasks run.
+func (p *plan) planPipeline(set *load.Set, opts engine.Options, pr *v1.PipelineRun, sc pipelineScope) {
+	spec, specPath := sc.spec, sc.specPath
 	// Values known before anything runs, as the engine applies them.
-	params, err := engine.PipelineParamValues(pr.Name, pr.Namespace, pipelineName, spec.Params, pr.Spec.Params)
+	params, err := engine.PipelineParamValues(sc.runName, pr.Namespace, sc.pipelineName, spec.Params, sc.params)
 	if err != nil {
-		p.errs = append(p.errs, field.Invalid(field.NewPath("spec", "params"), "", err.Error()))
-		return p
+		path := field.NewPath("spec", "params")
+		if sc.depth > 0 {
+			path = specPath.Child("params")
+		}
+		p.errs = append(p.errs, field.Invalid(path, "", err.Error()))
+		return
 	}
 	ctx := subst.NewValues()
-	ctx.Strings["context.pipelineRun.name"] = pr.Name
+	ctx.Strings["context.pipelineRun.name"] = sc.runName
 	ctx.Strings["context.pipelineRun.namespace"] = pr.Namespace
-	if pr.UID != "" {
-		ctx.Strings["context.pipelineRun.uid"] = string(pr.UID)
+	if sc.uid != "" {
+		ctx.Strings["context.pipelineRun.uid"] = sc.uid
 	}
-	ctx.Strings["context.pipeline.name"] = pipelineName
+	ctx.Strings["context.pipeline.name"] = sc.pipelineName
 	bound := subst.NewValues()
 	for _, w := range spec.Workspaces {
 		bound.Strings["workspaces."+w.Name+".bound"] = "false"
 	}
 	bindings := map[string]v1.WorkspaceBinding{}
-	for _, b := range pr.Spec.Workspaces {
+	for _, b := range sc.bindings {
 		bound.Strings["workspaces."+b.Name+".bound"] = "true"
 		bindings[b.Name] = b
-	}
-
-	// Service account and pod template, per task.
-	specs := map[string]int{}
-	for i, s := range pr.Spec.TaskRunSpecs {
-		specs[s.PipelineTaskName] = i
 	}
 
 	graph, err := dag.Build(spec.Tasks)
 	if err != nil {
 		p.errs = append(p.errs, field.Invalid(specPath.Child("tasks"), "", err.Error()))
-		return p
+		return
 	}
+	// Slots are keyed by their pipeline task's name, after the names of
+	// the pipeline tasks that run the pipelines it is in.
+	key := func(name string) string { return sc.prefix + name }
 	ancestors := func(name string) map[string]bool {
-		out := map[string]bool{}
+		out := maps.Clone(sc.outer)
 		var walk func(string)
 		walk = func(n string) {
 			for _, a := range graph.Parents(n) {
-				if !out[a] {
-					out[a] = true
+				if !out[key(a)] {
+					out[key(a)] = true
 					walk(a)
 				}
 			}
@@ -161,9 +210,9 @@ func planPipelineRun(pr *v1.PipelineRun, set *load.Set, opts engine.Options) *pl
 		walk(name)
 		return out
 	}
-	all := map[string]bool{}
+	all := maps.Clone(sc.outer)
 	for _, t := range spec.Tasks {
-		all[t.Name] = true
+		all[key(t.Name)] = true
 	}
 
 	groups := []struct {
@@ -175,13 +224,20 @@ func planPipelineRun(pr *v1.PipelineRun, set *load.Set, opts engine.Options) *pl
 		for i := range g.tasks {
 			ptPath := g.path.Index(i)
 			pt := g.tasks[i].DeepCopy()
-			if pt.PipelineRef != nil || pt.PipelineSpec != nil {
-				p.errs = append(p.errs, field.Forbidden(ptPath, "a pipeline task that runs a pipeline (pipelines in pipelines) cannot run in one Pod; run it with colo run"))
-				continue
-			}
 			params.ApplyPipelineTask(pt)
 			ctx.ApplyPipelineTask(pt)
 			bound.ApplyPipelineTask(pt)
+
+			var anc map[string]bool
+			if g.finally {
+				anc = all
+			} else {
+				anc = ancestors(pt.Name)
+			}
+			if pt.PipelineRef != nil || pt.PipelineSpec != nil {
+				p.planChild(set, opts, pr, sc, pt, ptPath, anc, bindings, g.finally || sc.finally)
+				continue
+			}
 			retries := subst.NewValues()
 			retries.Strings["context.pipelineTask.retries"] = strconv.Itoa(pt.Retries)
 			ts := pt.TaskSpec
@@ -189,16 +245,10 @@ func planPipelineRun(pr *v1.PipelineRun, set *load.Set, opts engine.Options) *pl
 			retries.ApplyPipelineTask(pt)
 			pt.TaskSpec = ts
 
-			anc := map[string]bool{}
-			if g.finally {
-				anc = all
-			} else {
-				anc = ancestors(pt.Name)
-			}
 			sa, saPath := pr.Spec.TaskRunTemplate.ServiceAccountName, field.NewPath("spec", "taskRunTemplate", "serviceAccountName")
 			tmpl, tmplPath := pr.Spec.TaskRunTemplate.PodTemplate, field.NewPath("spec", "taskRunTemplate", "podTemplate")
 			var trs v1.PipelineTaskRunSpec
-			if j, ok := specs[pt.Name]; ok {
+			if j, ok := sc.taskRunSpecs[pt.Name]; ok {
 				trs = pr.Spec.TaskRunSpecs[j]
 				if trs.ServiceAccountName != "" {
 					sa, saPath = trs.ServiceAccountName, field.NewPath("spec", "taskRunSpecs").Index(j).Child("serviceAccountName")
@@ -207,13 +257,79 @@ func planPipelineRun(pr *v1.PipelineRun, set *load.Set, opts engine.Options) *pl
 					tmpl, tmplPath = engine.MergePodTemplate(tmpl, trs.PodTemplate), field.NewPath("spec", "taskRunSpecs").Index(j).Child("podTemplate")
 				}
 			}
-			p.planPipelineTask(set, opts, pt, ptPath, g.finally, anc, bindings, pr, slotSettings{
+			p.planPipelineTask(set, opts, pt, ptPath, g.finally || sc.finally, key(pt.Name), anc, bindings, sc.runName, pr, slotSettings{
 				serviceAccount: sa, saPath: saPath, podTemplate: tmpl, ptPath: tmplPath,
 				stepSpecs: trs.StepSpecs, sidecarSpecs: trs.SidecarSpecs, computeRes: trs.ComputeResources,
 			})
 		}
 	}
-	return p
+}
+
+// planChild adds the slots of the pipeline that pipeline task pt runs, as
+// the engine starts it: a child PipelineRun named after the run and the
+// task, given the task's params, its workspaces bound to the run's.
+func (p *plan) planChild(set *load.Set, opts engine.Options, pr *v1.PipelineRun, parent pipelineScope, pt *v1.PipelineTask, ptPath *field.Path, anc map[string]bool, bindings map[string]v1.WorkspaceBinding, finally bool) {
+	if parent.depth+1 > engine.MaxPipelineDepth {
+		p.errs = append(p.errs, field.Forbidden(ptPath, fmt.Sprintf("pipelines nest deeper than %d", engine.MaxPipelineDepth)))
+		return
+	}
+	if pt.Matrix != nil {
+		p.errs = append(p.errs, field.Forbidden(ptPath.Child("matrix"), "a pipeline task that runs a pipeline cannot fan out"))
+		return
+	}
+	name := engine.ChildPipelineRunName(parent.runName, pt.Name)
+	var childBindings []v1.WorkspaceBinding
+	for _, b := range pt.Workspaces {
+		src := b.Workspace
+		if src == "" {
+			src = b.Name
+		}
+		prb, ok := bindings[src]
+		if !ok {
+			continue
+		}
+		nb := *copyJSON(&prb)
+		nb.Name = b.Name
+		if b.SubPath != "" {
+			if nb.SubPath != "" {
+				nb.SubPath = path.Join(nb.SubPath, b.SubPath)
+			} else {
+				nb.SubPath = b.SubPath
+			}
+		}
+		childBindings = append(childBindings, nb)
+	}
+	var spec *v1.PipelineSpec
+	var specPath *field.Path
+	pipelineName := name
+	if pt.PipelineRef != nil {
+		pl, ok := set.Pipeline(pt.PipelineRef.Name)
+		if !ok {
+			p.errs = append(p.errs, field.NotFound(ptPath.Child("pipelineRef", "name"), pt.PipelineRef.Name))
+			return
+		}
+		pl = pl.DeepCopy()
+		pl.SetDefaults()
+		spec, pipelineName = &pl.Spec, pl.Name
+		p.pipelines[pl.Name] = true
+		specPath = ptPath.Child("pipelineRef").Key(pl.Name).Child("spec")
+	} else {
+		spec = pt.PipelineSpec.DeepCopy()
+		for _, b := range childBindings {
+			if !declaresPipelineWorkspace(spec, b.Name) {
+				spec.Workspaces = append(spec.Workspaces, v1.PipelineWorkspaceDeclaration{Name: b.Name})
+			}
+		}
+		specPath = ptPath.Child("pipelineSpec")
+	}
+	spec.SetDefaults()
+	p.planPipeline(set, opts, pr, pipelineScope{
+		runName: name, pipelineName: pipelineName,
+		spec: spec, specPath: specPath,
+		params: pt.Params, bindings: childBindings,
+		prefix: parent.prefix + pt.Name + "/", outer: anc,
+		finally: finally, depth: parent.depth + 1,
+	})
 }
 
 // slotSettings are a task's run settings from the PipelineRun.
@@ -229,7 +345,7 @@ type slotSettings struct {
 
 // planPipelineTask adds the slots of one pipeline task, whose
 // pipeline-scope values are applied.
-func (p *plan) planPipelineTask(set *load.Set, opts engine.Options, pt *v1.PipelineTask, ptPath *field.Path, finally bool, anc map[string]bool, bindings map[string]v1.WorkspaceBinding, pr *v1.PipelineRun, st slotSettings) {
+func (p *plan) planPipelineTask(set *load.Set, opts engine.Options, pt *v1.PipelineTask, ptPath *field.Path, finally bool, key string, anc map[string]bool, bindings map[string]v1.WorkspaceBinding, runName string, pr *v1.PipelineRun, st slotSettings) {
 	var spec *v1.TaskSpec
 	var specPath *field.Path
 	switch {
@@ -264,7 +380,7 @@ func (p *plan) planPipelineTask(set *load.Set, opts engine.Options, pt *v1.Pipel
 		combos = engine.MatrixCombinations(m)
 		n = len(combos)
 	}
-	names := engine.TaskRunNames(p.name, pt.Name, n)
+	names := engine.TaskRunNames(runName, pt.Name, n)
 
 	// Workspaces: the task's bindings to the run's, subPaths joined; an
 	// embedded spec also gets the pipeline workspaces it uses.
@@ -329,7 +445,7 @@ func (p *plan) planPipelineTask(set *load.Set, opts engine.Options, pt *v1.Pipel
 			tr.Spec.TaskSpec = pt.TaskSpec.TaskSpec.DeepCopy()
 		}
 		s := &slot{
-			taskRun: name, pipelineTask: pt.Name, finally: finally, ancestors: anc, index: -1,
+			taskRun: name, pipelineTask: pt.Name, key: key, finally: finally, ancestors: anc, index: -1,
 			path: ptPath, specPath: specPath, sources: sources,
 			serviceAccount: st.serviceAccount, saPath: st.saPath,
 			podTemplate: st.podTemplate, ptPath: st.ptPath,

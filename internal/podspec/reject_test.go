@@ -132,16 +132,20 @@ func TestCompileRejects(t *testing.T) {
 			want: []string{`spec.pipelineSpec.tasks[2].matrix.params[0].value: the matrix fans out over a task result`},
 		},
 		{
-			name: "pipelines in pipelines",
+			name: "a pipeline task that runs a pipeline fans out",
 			yaml: pipelineRun("", twoTasks+`
       - name: c
+        matrix:
+          params:
+            - name: x
+              value: [a, b]
         pipelineSpec:
           tasks:
             - name: inner
               taskSpec:
                 steps: [{name: s, image: alpine, script: "true"}]
 `),
-			want: []string{`spec.pipelineSpec.tasks[2]: a pipeline task that runs a pipeline (pipelines in pipelines) cannot run in one Pod`},
+			want: []string{`spec.pipelineSpec.tasks[2].matrix: a pipeline task that runs a pipeline cannot fan out`},
 		},
 		{
 			name: "a mount over colo's own directory",
