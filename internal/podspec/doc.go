@@ -71,7 +71,12 @@
 // (an image, a volume mount, a Secret's name), since a Pod's containers are
 // fixed when it is created; a matrix whose combinations depend on a task
 // result (each combination needs containers of its own; literal values and
-// PipelineRun params are fine); pipelines in pipelines.
+// PipelineRun params are fine); a matrix on a pipeline task that runs a
+// pipeline.
+//
+// A pipeline task that runs a pipeline (pipelines in pipelines) gets
+// containers for every task of that pipeline, named as the engine names
+// the child PipelineRun's TaskRuns.
 //
 // Sidecars' readiness probes are run by their step runner; liveness and
 // startup probes and lifecycle hooks are dropped, as the process they
