@@ -169,6 +169,43 @@ func Compile(ctx context.Context, run metav1.Object, set *load.Set, opts Options
 	return pod, nil
 }
 
+// subPathDirs makes the init container create, before any other container
+// starts, every directory that a container mounts by subPath from an
+// emptyDir: the kubelet creates a missing subPath directory while it
+// starts containers one after another, and it fails the container when
+// the directory appears meanwhile (made by the orchestrator or a step
+// already running). It mounts those volumes into init and returns the
+// arguments for it.
+func (c *compiler) subPathDirs(init *corev1.Container, ctrs []corev1.Container) []string {
+	empty := map[string]bool{}
+	for _, v := range c.volumes {
+		if v.EmptyDir != nil {
+			empty[v.Name] = true
+		}
+	}
+	mounted := map[string]bool{}
+	seen := map[string]bool{}
+	var args []string
+	for _, ctr := range ctrs {
+		for _, m := range ctr.VolumeMounts {
+			if m.SubPath == "" || !empty[m.Name] {
+				continue
+			}
+			root := path.Join(control.TasksDir, m.Name)
+			if !mounted[m.Name] {
+				mounted[m.Name] = true
+				init.VolumeMounts = append(init.VolumeMounts, corev1.VolumeMount{Name: m.Name, MountPath: root})
+			}
+			dir := path.Join(root, m.SubPath)
+			if !seen[dir] {
+				seen[dir] = true
+				args = append(args, "--mkdir", dir)
+			}
+		}
+	}
+	return args
+}
+
 // compiler builds one Pod.
 type compiler struct {
 	opts   Options
@@ -248,6 +285,8 @@ func (c *compiler) build(ctx context.Context) *corev1.Pod {
 		Command:      []string{c.opts.ImagePath, "step", "--install", control.Colo},
 		VolumeMounts: []corev1.VolumeMount{{Name: binVolume, MountPath: control.BinDir}},
 	}
+
+	init.Command = append(init.Command, c.subPathDirs(&init, append([]corev1.Container{orch}, containers...))...)
 
 	vols := []corev1.Volume{
 		{Name: binVolume, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"math/rand/v2"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -119,6 +120,49 @@ func TestCompileGolden(t *testing.T) {
 				t.Fatalf("Compile: %v", err)
 			}
 			golden(t, name, renderable(t, pod))
+			checkSubPathsMade(t, pod)
 		})
+	}
+}
+
+// checkSubPathsMade fails unless the init container makes every directory
+// that another container mounts by subPath from an emptyDir: left to the
+// kubelet, making one races with containers already running.
+func checkSubPathsMade(t *testing.T, pod *corev1.Pod) {
+	t.Helper()
+	empty := map[string]bool{}
+	for _, v := range pod.Spec.Volumes {
+		if v.EmptyDir != nil {
+			empty[v.Name] = true
+		}
+	}
+	if len(pod.Spec.InitContainers) != 1 {
+		t.Fatalf("%d init containers, want 1", len(pod.Spec.InitContainers))
+	}
+	init := pod.Spec.InitContainers[0]
+	roots := map[string]string{}
+	for _, m := range init.VolumeMounts {
+		roots[m.Name] = m.MountPath
+	}
+	made := map[string]bool{}
+	for i, a := range init.Command {
+		if a == "--mkdir" && i+1 < len(init.Command) {
+			made[init.Command[i+1]] = true
+		}
+	}
+	for _, c := range pod.Spec.Containers {
+		for _, m := range c.VolumeMounts {
+			if m.SubPath == "" || !empty[m.Name] {
+				continue
+			}
+			root, ok := roots[m.Name]
+			if !ok {
+				t.Errorf("container %s mounts %s of volume %s, which the init container does not mount", c.Name, m.SubPath, m.Name)
+				continue
+			}
+			if dir := path.Join(root, m.SubPath); !made[dir] {
+				t.Errorf("container %s mounts %s of volume %s, but the init container does not make %s", c.Name, m.SubPath, m.Name, dir)
+			}
+		}
 	}
 }

@@ -30,15 +30,21 @@ type Options struct {
 	Log io.Writer
 }
 
-// Run is `colo step [--control DIR] | --install PATH`: it parses args
-// (without the command's name) and serves commands until told to exit.
-// With --install it copies the running program to PATH instead (what the
-// Pod's init container does to give step containers a colo binary).
+// Run is `colo step [--control DIR] | --install PATH [--mkdir DIR]...`: it
+// parses args (without the command's name) and serves commands until told
+// to exit. With --install it copies the running program to PATH instead
+// and makes each --mkdir directory (what the Pod's init container does to
+// give step containers a colo binary and the directories they mount).
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("colo step", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dir := fs.String("control", control.Dir, "control directory of this container")
 	install := fs.String("install", "", "copy this program to `PATH` and exit")
+	var mkdirs []string
+	fs.Func("mkdir", "with --install, make `DIR` and its missing parents, writable by every user", func(d string) error {
+		mkdirs = append(mkdirs, d)
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -46,7 +52,18 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	if *install != "" {
-		return Install(*install)
+		if err := Install(*install); err != nil {
+			return err
+		}
+		for _, d := range mkdirs {
+			if err := MkdirShared(d); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if len(mkdirs) > 0 {
+		return errors.New("--mkdir needs --install")
 	}
 	return Serve(ctx, Options{Dir: *dir, Stdout: stdout, Stderr: stderr})
 }
@@ -78,6 +95,31 @@ func Install(path string) error {
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		os.Remove(tmp.Name())
 		return fmt.Errorf("install: %w", err)
+	}
+	return nil
+}
+
+// MkdirShared makes dir and each missing parent with mode 0777 whatever
+// the umask: a step may run as any user, and the kubelet gives a subPath
+// the mode of what it finds there.
+func MkdirShared(dir string) error {
+	dir = filepath.Clean(dir)
+	if fi, err := os.Stat(dir); err == nil {
+		if !fi.IsDir() {
+			return fmt.Errorf("mkdir %s: not a directory", dir)
+		}
+		return nil
+	}
+	if parent := filepath.Dir(dir); parent != dir {
+		if err := MkdirShared(parent); err != nil {
+			return err
+		}
+	}
+	if err := os.Mkdir(dir, 0o777); err != nil && !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("mkdir: %w", err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		return fmt.Errorf("mkdir: %w", err)
 	}
 	return nil
 }

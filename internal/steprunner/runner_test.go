@@ -3,6 +3,7 @@ package steprunner
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -336,6 +337,39 @@ func TestPickupLatency(t *testing.T) {
 		t.Errorf("slowest pickup took %v", worst)
 	}
 	t.Logf("slowest pickup: %v", worst)
+}
+
+func TestInstallMakesDirectories(t *testing.T) {
+	root := t.TempDir()
+	if err := os.Mkdir(filepath.Join(root, "kept"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	dirs := []string{filepath.Join(root, "a", "b", "c"), filepath.Join(root, "a", "d"), filepath.Join(root, "kept")}
+	args := []string{"--install", filepath.Join(root, "bin", "colo")}
+	for _, d := range dirs {
+		args = append(args, "--mkdir", d)
+	}
+	if err := Run(context.Background(), args, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]os.FileMode{"a": 0o777, "a/b": 0o777, "a/b/c": 0o777, "a/d": 0o777, "kept": 0o700}
+	for rel, mode := range want {
+		fi, err := os.Stat(filepath.Join(root, rel))
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		if !fi.IsDir() || fi.Mode().Perm() != mode {
+			t.Errorf("%s: mode %v, want a directory with mode %v", rel, fi.Mode(), mode)
+		}
+	}
+	file := filepath.Join(root, "bin", "colo", "sub")
+	if err := Run(context.Background(), []string{"--install", filepath.Join(root, "bin2", "colo"), "--mkdir", file}, io.Discard, io.Discard); err == nil {
+		t.Errorf("--mkdir under a file: want an error")
+	}
+	if err := Run(context.Background(), []string{"--mkdir", filepath.Join(root, "x")}, io.Discard, io.Discard); err == nil {
+		t.Errorf("--mkdir without --install: want an error")
+	}
 }
 
 func TestInstall(t *testing.T) {
