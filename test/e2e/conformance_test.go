@@ -45,11 +45,6 @@ func TestConformanceController(t *testing.T) {
 // directory, to MODE.txt there. COLO_CONFORMANCE_DIR runs another
 // directory of examples instead.
 func runConformance(t *testing.T, c *testcluster.Cluster, mode conformance.Mode) {
-	// Known failures remain in these modes (see the project's issues), so
-	// the suite runs them only when asked.
-	if os.Getenv("COLO_E2E_CONFORMANCE") != "1" {
-		t.Skip("set COLO_E2E_CONFORMANCE=1 to run the examples on the cluster")
-	}
 	dir := filepath.Join(moduleRoot(t), "..", "shared", "conformance", "tekton-examples")
 	if d := os.Getenv("COLO_CONFORMANCE_DIR"); d != "" {
 		dir = d
