@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -175,15 +176,27 @@ func inlineStepActions(spec *v1.TaskSpec, lookup func(string) (*v1beta1.StepActi
 // stepActionParams returns the values of a StepAction's params for one step.
 func stepActionParams(sa *v1beta1.StepAction, given v1.Params, taskParams *subst.Values) (*subst.Values, error) {
 	provided := map[string]v1.ParamValue{}
+	// A param given as an earlier step's whole result is known only when
+	// that step has finished: its references are rewritten to the
+	// result's and replaced when the step starts.
+	results := map[string]string{}
 	for _, p := range given {
 		if _, ok := sa.Spec.Params.Lookup(p.Name); !ok {
 			return nil, fmt.Errorf("param %q is not declared by the StepAction", p.Name)
 		}
-		provided[p.Name] = taskParams.ApplyParam(p.Value)
+		v := taskParams.ApplyParam(p.Value)
+		if key, ok := wholeStepResult(v); ok {
+			results[p.Name] = key
+			continue
+		}
+		provided[p.Name] = v
 	}
 	vals := map[string]v1.ParamValue{}
 	var missing []string
 	for _, ps := range sa.Spec.Params {
+		if _, ok := results[ps.Name]; ok {
+			continue
+		}
 		v, ok := provided[ps.Name]
 		switch {
 		case ok && ps.Type == v1.ParamTypeObject:
@@ -216,6 +229,10 @@ func stepActionParams(sa *v1beta1.StepAction, given v1.Params, taskParams *subst
 	}
 	out := subst.NewValues()
 	for _, ps := range sa.Spec.Params {
+		if key, ok := results[ps.Name]; ok {
+			out.Aliases["params."+ps.Name] = key
+			continue
+		}
 		v := vals[ps.Name]
 		if _, ok := provided[ps.Name]; !ok {
 			v = first.ApplyParam(v)
@@ -223,6 +240,22 @@ func stepActionParams(sa *v1beta1.StepAction, given v1.Params, taskParams *subst
 		putParam(out, "params."+ps.Name, v)
 	}
 	return out, nil
+}
+
+// wholeStepResult returns the key of the step result v is exactly one
+// reference to, as $(steps.s.results.r) or $(steps.s.results.r[*]).
+func wholeStepResult(v v1.ParamValue) (string, bool) {
+	if v.Type != v1.ParamTypeString && v.Type != "" {
+		return "", false
+	}
+	refs := subst.Refs(v.StringVal)
+	if len(refs) != 1 || refs[0].Raw != v.StringVal || refs[0].Root != "steps" || !refs[0].Whole() {
+		return "", false
+	}
+	if !strings.HasPrefix(refs[0].Key, "steps."+refs[0].Name+".results.") {
+		return "", false
+	}
+	return refs[0].Key, true
 }
 
 // applyStepAction puts a StepAction's content into step s. image,

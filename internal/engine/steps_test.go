@@ -162,3 +162,55 @@ spec:
 		})
 	}
 }
+
+func TestStepActionParamsFromStepResults(t *testing.T) {
+	e := newEngine(t, `
+apiVersion: tekton.dev/v1beta1
+kind: StepAction
+metadata: {name: act}
+spec:
+  image: img
+  params:
+  - {name: list, type: array}
+  - {name: one}
+  - {name: img, type: object, properties: {url: {}, digest: {}}}
+  - {name: mixed}
+  env: [{name: ONE, value: $(params.one)}]
+  args: ["$(params.list[*])", "$(params.list[0])", "$(params.img.url)@$(params.img.digest)", "$(params.mixed)"]
+---
+apiVersion: tekton.dev/v1
+kind: TaskRun
+metadata: {name: tr}
+spec:
+  taskSpec:
+    steps:
+    - name: gen
+      image: x
+      results:
+      - {name: list, type: array}
+      - {name: one}
+      - {name: img, type: object, properties: {url: {}, digest: {}}}
+    - name: use
+      ref: {name: act}
+      params:
+      - {name: list, value: "$(steps.gen.results.list[*])"}
+      - {name: one, value: "$(steps.gen.results.one)"}
+      - {name: img, value: "$(steps.gen.results.img[*])"}
+      - {name: mixed, value: "v=$(steps.gen.results.one)"}
+`, Options{})
+	x := run(t, e, script{"tr/step-gen": {results: map[string]string{
+		"list": `["a","b"]`,
+		"one":  "1",
+		"img":  `{"url":"reg/app","digest":"sha256:d"}`,
+	}}})
+	use := startedSteps(x)["tr/step-use"]
+	if diff := cmp.Diff([]string{"a", "b", "a", "reg/app@sha256:d", "v=1"}, use.Args); diff != "" {
+		t.Errorf("args (-want +got):\n%s", diff)
+	}
+	if len(use.Env) != 1 || use.Env[0].Value != "1" {
+		t.Errorf("env = %+v, want ONE=1", use.Env)
+	}
+	if got := summarizeTaskRun(e.Status().TaskRun).Status; got != "True" {
+		t.Errorf("status = %s, want True", got)
+	}
+}

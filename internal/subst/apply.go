@@ -2,6 +2,7 @@ package subst
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 
 	v1 "github.com/colo-ci/colo/pkg/apis/pipeline/v1"
@@ -50,8 +51,12 @@ func (v *Values) Apply(s string) string {
 	return b.String()
 }
 
-// lookup returns the string value of one reference that is not [*].
+// lookup returns the string value of one reference that is not [*], or
+// the rewritten reference of an alias.
 func (v *Values) lookup(r Ref) (string, bool) {
+	if target, ok := v.Aliases[r.Key]; ok {
+		return aliased(target, r), true
+	}
 	switch {
 	case r.Star:
 		return "", false
@@ -68,6 +73,23 @@ func (v *Values) lookup(r Ref) (string, bool) {
 	}
 	val, ok := v.Strings[r.Path()]
 	return val, ok
+}
+
+// aliased returns reference r rewritten to name target instead of r.Key.
+func aliased(target string, r Ref) string {
+	var b strings.Builder
+	b.WriteString("$(")
+	b.WriteString(target)
+	switch {
+	case r.Star:
+		b.WriteString("[*]")
+	case r.Index != nil:
+		b.WriteString("[" + strconv.Itoa(*r.Index) + "]")
+	case r.Property != "":
+		b.WriteString("." + r.Property)
+	}
+	b.WriteString(")")
+	return b.String()
 }
 
 // wholeArray returns the array s stands for if s is exactly one $(key[*])

@@ -192,3 +192,34 @@ func TestApplyParamDoesNotAliasValues(t *testing.T) {
 		t.Errorf("changing results changed Values: %q %q", v.Arrays["params.flags"], v.Objects["params.git"])
 	}
 }
+
+func TestApplyAliases(t *testing.T) {
+	v := NewValues()
+	v.Strings["params.x"] = "plain"
+	v.Aliases["params.list"] = "steps.gen.results.list"
+	v.Aliases["params.img"] = "steps.gen.results.img"
+	tests := []struct {
+		name string
+		in   string
+		want string
+	}{
+		{name: "whole", in: "$(params.img)", want: "$(steps.gen.results.img)"},
+		{name: "star", in: "$(params.list[*])", want: "$(steps.gen.results.list[*])"},
+		{name: "index", in: "$(params.list[1])", want: "$(steps.gen.results.list[1])"},
+		{name: "object key", in: "$(params.img.url)@$(params.img.digest)", want: "$(steps.gen.results.img.url)@$(steps.gen.results.img.digest)"},
+		{name: "bracket spelling", in: "$(params['img'].url)", want: "$(steps.gen.results.img.url)"},
+		{name: "beside a value", in: "$(params.x) $(params.img)", want: "plain $(steps.gen.results.img)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := v.Apply(tc.in); got != tc.want {
+				t.Errorf("Apply(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+	// Expanding an aliased array in args leaves the rewritten reference as
+	// one element, for the target's value to expand into later.
+	if diff := cmp.Diff([]string{"a", "$(steps.gen.results.list[*])"}, v.ApplyArgs([]string{"a", "$(params.list[*])"})); diff != "" {
+		t.Errorf("ApplyArgs (-want +got):\n%s", diff)
+	}
+}

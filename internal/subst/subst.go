@@ -11,10 +11,16 @@ package subst
 // isolated element of a []string that allows expansion, see Strings) and
 // $(key[i]). An object key replaces $(key.k) for each k and $(key[*]) where
 // a whole object is allowed.
+//
+// An alias key stands for another variable whose value is not known yet:
+// every reference to it, with its [*], [i] or object key, is rewritten into
+// the same reference to the target, to be replaced later. A step passes an
+// earlier step's result to its StepAction's param this way.
 type Values struct {
 	Strings map[string]string
 	Arrays  map[string][]string
 	Objects map[string]map[string]string
+	Aliases map[string]string
 }
 
 // NewValues returns empty Values ready to fill.
@@ -23,5 +29,6 @@ func NewValues() *Values {
 		Strings: map[string]string{},
 		Arrays:  map[string][]string{},
 		Objects: map[string]map[string]string{},
+		Aliases: map[string]string{},
 	}
 }

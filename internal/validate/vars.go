@@ -27,9 +27,15 @@ const (
 	ctxWhen
 	// ctxParamValue is a param value (or an element of an array value).
 	ctxParamValue
+	// ctxStepParam is the value of a param a step passes to its
+	// StepAction: a param value that may also name earlier steps' results.
+	ctxStepParam
 )
 
-var paramValueType = reflect.TypeFor[v1.ParamValue]()
+var (
+	paramValueType = reflect.TypeFor[v1.ParamValue]()
+	stepType       = reflect.TypeFor[v1.Step]()
+)
 
 // walkStrings calls f with every string inside v, with its path and
 // context. Descriptions and display names are skipped: they are never
@@ -95,6 +101,9 @@ func walkStrings(v reflect.Value, p *field.Path, ctx strCtx, f func(p *field.Pat
 				fctx = ctxWhen
 			case "params":
 				fctx = ctxParamValue
+				if t == stepType {
+					fctx = ctxStepParam
+				}
 			}
 			walkStrings(v.Field(i), fp, fctx, f)
 		}
@@ -149,6 +158,9 @@ func lookupParam(params map[string]paramInfo, r subst.Ref) (paramInfo, subst.Ref
 // context ctx, or "".
 func paramUse(info paramInfo, r subst.Ref, s string, ctx strCtx) string {
 	whole := s == r.Raw
+	if ctx == ctxStepParam {
+		ctx = ctxParamValue
+	}
 	switch info.typ {
 	case v1.ParamTypeArray:
 		switch {
@@ -227,8 +239,8 @@ func (s *sink) taskVar(sc *taskScope, p *field.Path, str string, r subst.Ref, ct
 		if !strings.HasPrefix(r.Key, "steps."+r.Name+".results.") {
 			return
 		}
-		if ctx != ctxArgs && ctx != ctxEnv && ctx != ctxWhen {
-			s.add(field.Invalid(p, r.Raw, "step results can only be used in env, command, args and when"), "")
+		if ctx != ctxArgs && ctx != ctxEnv && ctx != ctxWhen && ctx != ctxStepParam {
+			s.add(field.Invalid(p, r.Raw, "step results can only be used in env, command, args, when and the params of a step"), "")
 			return
 		}
 		if !sc.steps[r.Name] {
