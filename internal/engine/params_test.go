@@ -747,3 +747,26 @@ spec:
 		})
 	}
 }
+
+func TestInputsParamsSpelling(t *testing.T) {
+	e := newEngine(t, `
+apiVersion: tekton.dev/v1
+kind: TaskRun
+metadata: {name: tr}
+spec:
+  params: [{name: who, value: world}]
+  taskSpec:
+    params:
+    - {name: who}
+    - {name: list, type: array, default: [a, b]}
+    - {name: obj, type: object, properties: {k: {}}, default: {k: v}}
+    steps:
+    - name: s
+      image: x
+      args: ["$(inputs.params.list[*])", "$(inputs.params.who)", "$(inputs.params.obj.k)", "$(inputs.params.list[1])"]
+`, Options{})
+	x := run(t, e, script{})
+	if diff := cmp.Diff([]string{"a", "b", "world", "v", "b"}, startedSteps(x)["tr/step-s"].Args); diff != "" {
+		t.Errorf("args (-want +got):\n%s", diff)
+	}
+}

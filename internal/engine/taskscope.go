@@ -158,6 +158,12 @@ func taskParamValues(specs v1.ParamSpecs, given v1.Params) (*subst.Values, error
 			v = first.ApplyParam(v)
 		}
 		putParam(out, "params."+n, v)
+		// Tasks written for v1alpha1 say $(inputs.params.x); upstream
+		// still substitutes that spelling in tasks.
+		putParam(out, "inputs.params."+n, v)
+		for k, x := range v.ObjectVal {
+			out.Strings["inputs.params."+n+"."+k] = x
+		}
 	}
 	return out, nil
 }
