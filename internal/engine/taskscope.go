@@ -229,10 +229,14 @@ func (r *taskRun) workspaces(spec *v1.TaskSpec) ([]Workspace, *subst.Values, err
 			claim = binding.PersistentVolumeClaim.ClaimName
 		}
 		vals.Strings[key+".claim"] = claim
-		vals.Strings[key+".volume"] = volumeNameStem + d.Name
+		vals.Strings[key+".volume"] = WorkspaceVolume(d.Name)
 	}
 	return out, vals, nil
 }
+
+// WorkspaceVolume is the volume name $(workspaces.<w>.volume) gives a
+// task's workspace w, for a step or sidecar to mount by name.
+func WorkspaceVolume(workspace string) string { return volumeNameStem + workspace }
 
 // sidecarProcess builds the Process of a substituted sidecar.
 func (r *taskRun) sidecarProcess(sc v1.Sidecar) Process {

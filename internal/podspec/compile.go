@@ -678,6 +678,8 @@ func (c *compiler) container(s *slot, taskVol string, vols map[string]string, na
 		c.staticString(wp.Child("subPath"), w.Binding.SubPath)
 		mounts = append(mounts, corev1.VolumeMount{Name: vol, MountPath: mp, SubPath: w.Binding.SubPath, ReadOnly: w.ReadOnly})
 	}
+	// Mounts before this index are the implicit ones.
+	implicit := len(mounts)
 	for i, vm := range cs.mounts {
 		mp := p.Child("volumeMounts").Index(i)
 		c.static(mp, vm)
@@ -705,12 +707,13 @@ func (c *compiler) container(s *slot, taskVol string, vols map[string]string, na
 		}
 		c.errs = append(c.errs, field.NotFound(p.Child("volumeDevices").Index(i).Child("name"), d.Name))
 	}
-	// A mount of the step's own at one of the implicit paths wins.
+	// A mount of the step's own at one of the implicit paths (its
+	// workspaces' among them) wins.
 	seen := map[string]int{}
 	for i := len(mounts) - 1; i >= 0; i-- {
 		mp := path.Clean(mounts[i].MountPath)
 		if _, ok := seen[mp]; ok {
-			if i < 4 {
+			if i < implicit {
 				mounts = append(mounts[:i], mounts[i+1:]...)
 				continue
 			}
@@ -726,7 +729,7 @@ func (c *compiler) container(s *slot, taskVol string, vols map[string]string, na
 // workspace's name, or by $(workspaces.<w>.volume), "ws-<w>".
 func (c *compiler) workspaceByVolume(s *slot, name string) (engine.Workspace, bool) {
 	for _, w := range s.attempt.Workspaces {
-		if w.Binding != nil && (w.Name == name || "ws-"+w.Name == name) {
+		if w.Binding != nil && (w.Name == name || engine.WorkspaceVolume(w.Name) == name) {
 			return w, true
 		}
 	}

@@ -215,7 +215,7 @@ func (a *attempt) volumeMounts(p engine.Process) ([]sandbox.Mount, error) {
 		d, ok := a.vols[vm.Name]
 		if !ok {
 			// A mount of a workspace's volume by name.
-			if wd, ok := a.wsDir[vm.Name]; ok {
+			if wd, ok := a.workspaceByVolume(vm.Name); ok {
 				d = wd
 			} else {
 				return nil, fmt.Errorf("volumeMount %q names no volume", vm.Name)
@@ -251,6 +251,20 @@ func (a *attempt) volumeMounts(p engine.Process) ([]sandbox.Mount, error) {
 		ms = append(ms, sandbox.Mount{Source: d, Target: target, ReadOnly: ro})
 	}
 	return ms, nil
+}
+
+// workspaceByVolume returns the directory of the workspace a volumeMount
+// names: by the workspace's name, or by $(workspaces.<w>.volume).
+func (a *attempt) workspaceByVolume(name string) (string, bool) {
+	if d, ok := a.wsDir[name]; ok {
+		return d, true
+	}
+	for w, d := range a.wsDir {
+		if engine.WorkspaceVolume(w) == name {
+			return d, true
+		}
+	}
+	return "", false
 }
 
 func sortMounts(ms []sandbox.Mount) {
@@ -302,12 +316,12 @@ func (a *attempt) startSidecars() {
 		a.sidecars = append(a.sidecars, run)
 		a.mu.Unlock()
 		ready.Add(1)
-		go func(sc engine.Process, run *running) {
+		go func(sc engine.Process, run *running, mounts []sandbox.Mount) {
 			defer ready.Done()
-			if err := a.awaitReady(sc, run); err != nil {
+			if err := a.awaitReady(sc, run, mounts); err != nil {
 				failed <- fmt.Errorf("sidecar %q: %w", sc.Name, err)
 			}
-		}(sc, run)
+		}(sc, run, mounts)
 	}
 	a.r.wg.Add(1)
 	go func() {

@@ -18,8 +18,9 @@ import (
 // awaitReady waits until a sidecar is ready: at once without a readiness
 // probe (a running container without one is ready), else when its probe
 // passes. A sidecar that has already exited counts as ready, as upstream
-// counts a terminated sidecar.
-func (a *attempt) awaitReady(p engine.Process, run *running) error {
+// counts a terminated sidecar. An exec probe runs as a process of the
+// sidecar's container would: with its mounts and working directory.
+func (a *attempt) awaitReady(p engine.Process, run *running, mounts []sandbox.Mount) error {
 	probe := p.ReadinessProbe
 	if probe == nil {
 		return nil
@@ -37,7 +38,7 @@ func (a *attempt) awaitReady(p engine.Process, run *running) error {
 		if a.isStopped() {
 			return fmt.Errorf("stopped before it was ready")
 		}
-		if a.probeOnce(probe.ProbeHandler, p) {
+		if a.probeOnce(probe.ProbeHandler, p, mounts) {
 			return nil
 		}
 		select {
@@ -55,7 +56,7 @@ func (a *attempt) isStopped() bool {
 	return a.stopped
 }
 
-func (a *attempt) probeOnce(h corev1.ProbeHandler, p engine.Process) bool {
+func (a *attempt) probeOnce(h corev1.ProbeHandler, p engine.Process, mounts []sandbox.Mount) bool {
 	switch {
 	case h.Exec != nil && len(h.Exec.Command) > 0:
 		env, err := a.env(p)
@@ -67,7 +68,10 @@ func (a *attempt) probeOnce(h corev1.ProbeHandler, p engine.Process) bool {
 			return false
 		}
 		defer devnull.Close()
-		proc, err := a.box.Start(sandbox.Cmd{Path: h.Exec.Command[0], Args: h.Exec.Command, Env: env, Stdout: devnull, Stderr: devnull})
+		proc, err := a.box.Start(sandbox.Cmd{
+			Path: h.Exec.Command[0], Args: h.Exec.Command, Env: env,
+			Dir: p.WorkingDir, Mounts: mounts, Stdout: devnull, Stderr: devnull,
+		})
 		if err != nil {
 			return false
 		}

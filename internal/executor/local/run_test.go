@@ -322,3 +322,58 @@ spec:
 		t.Errorf("log = %q, want both lines", b)
 	}
 }
+
+// A sidecar and a step see a workspace through their own volumeMounts of
+// $(workspaces.w.volume), and a sidecar's exec probe runs with the
+// sidecar's mounts and working directory, as in its container.
+func TestSidecarsAndContainerMounts(t *testing.T) {
+	st, out, _ := run(t, `
+apiVersion: tekton.dev/v1
+kind: TaskRun
+metadata:
+  name: mounts
+spec:
+  workspaces:
+    - name: ws
+      emptyDir: {}
+  taskSpec:
+    workspaces:
+      - name: ws
+    sidecars:
+      - name: server
+        image: alpine
+        workingDir: /shared
+        volumeMounts:
+          - name: $(workspaces.ws.volume)
+            mountPath: /shared
+        readinessProbe:
+          exec:
+            command: [sh, -c, "test -f ready"]
+        script: |
+          echo up > /shared/ready
+          sleep 60
+    steps:
+      - name: direct
+        image: alpine
+        script: cat $(workspaces.ws.path)/ready
+      - name: mounted
+        image: alpine
+        volumeMounts:
+          - name: $(workspaces.ws.volume)
+            mountPath: /elsewhere
+        script: cat /elsewhere/ready
+`, nil)
+	if got := condition(st); got.Status != corev1.ConditionTrue {
+		t.Fatalf("condition = %+v; logs %q", got, out)
+	}
+	want := []string{"[mounts : direct] up", "[mounts : mounted] up"}
+	var got []string
+	for _, l := range out {
+		if !strings.Contains(l, "sidecar-") {
+			got = append(got, l)
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("logs (-want +got):\n%s", diff)
+	}
+}
