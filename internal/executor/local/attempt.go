@@ -43,6 +43,10 @@ type attempt struct {
 	step     *running // the running step, if any
 	sidecars []*running
 	stopped  bool
+
+	// shared makes the directories the task's processes share writable
+	// for every user (see othersWrite).
+	shared bool
 }
 
 // running is a process of the attempt and how to stop it.
@@ -108,8 +112,12 @@ func (a *attempt) layout() error {
 		run := filepath.Join(tekton, "run", strconv.Itoa(i))
 		dirs = append(dirs, run, filepath.Join(run, "status"), filepath.Join(run, "status", "results"), filepath.Join(run, "status", "artifacts"))
 	}
+	a.shared = a.othersWrite()
 	for _, d := range dirs {
 		if err := os.Mkdir(d, 0o777); err != nil && !errors.Is(err, os.ErrExist) {
+			return err
+		}
+		if err := a.share(d); err != nil {
 			return err
 		}
 	}
@@ -226,6 +234,9 @@ func (a *attempt) volumeMounts(p engine.Process) ([]sandbox.Mount, error) {
 			if err := os.MkdirAll(d, 0o777); err != nil {
 				return nil, err
 			}
+			if err := a.share(d); err != nil {
+				return nil, err
+			}
 		}
 		ms = append(ms, sandbox.Mount{Source: d, Target: vm.MountPath, ReadOnly: vm.ReadOnly})
 	}
@@ -284,6 +295,66 @@ func (a *attempt) hostPath(p string, own []sandbox.Mount) string {
 		}
 	}
 	return best
+}
+
+// user returns the user and group a process runs as: its securityContext's,
+// else the pod template's, as for a container in a Pod; ok is false when
+// neither sets a user.
+func (a *attempt) user(p engine.Process) (uid, gid int, ok bool) {
+	var user, group *int64
+	if pt := a.spec.PodTemplate; pt != nil && pt.SecurityContext != nil {
+		user, group = pt.SecurityContext.RunAsUser, pt.SecurityContext.RunAsGroup
+	}
+	if sc := p.SecurityContext; sc != nil {
+		if sc.RunAsUser != nil {
+			user = sc.RunAsUser
+		}
+		if sc.RunAsGroup != nil {
+			group = sc.RunAsGroup
+		}
+	}
+	if user == nil {
+		return 0, 0, false
+	}
+	if group != nil {
+		gid = int(*group)
+	}
+	return int(*user), gid, true
+}
+
+// othersWrite reports whether a process of the attempt runs as a user
+// other than root: then the directories its steps share are made
+// writable for every user, as a Pod's emptyDirs are.
+func (a *attempt) othersWrite() bool {
+	if os.Geteuid() != 0 {
+		return false
+	}
+	var procs []engine.Process
+	if t := a.spec.Spec.StepTemplate; t != nil {
+		procs = append(procs, engine.Process{SecurityContext: t.SecurityContext})
+	}
+	for _, st := range a.spec.Spec.Steps {
+		procs = append(procs, engine.Process{SecurityContext: st.SecurityContext})
+	}
+	procs = append(procs, a.spec.Sidecars...)
+	if len(procs) == 0 {
+		procs = append(procs, engine.Process{})
+	}
+	for _, p := range procs {
+		if uid, _, ok := a.user(p); ok && uid != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// share makes dir writable for every user when the attempt needs it (see
+// othersWrite), whatever the umask.
+func (a *attempt) share(dir string) error {
+	if !a.shared {
+		return nil
+	}
+	return os.Chmod(dir, 0o777)
 }
 
 func stepContainerName(name string, i int) string {
@@ -557,15 +628,9 @@ func (a *attempt) start(p engine.Process, i int, mounts []sandbox.Mount, outs *o
 		MkdirDir: p.WorkingDir != "",
 		Mounts:   mounts,
 	}
-	if sc := p.SecurityContext; sc != nil && os.Geteuid() == 0 {
-		if sc.RunAsUser != nil {
-			uid := int(*sc.RunAsUser)
-			cmd.UID = &uid
-			gid := 0
-			if sc.RunAsGroup != nil {
-				gid = int(*sc.RunAsGroup)
-			}
-			cmd.GID = &gid
+	if os.Geteuid() == 0 {
+		if uid, gid, ok := a.user(p); ok {
+			cmd.UID, cmd.GID = &uid, &gid
 		}
 	}
 	proc, err := a.box.Start(cmd)

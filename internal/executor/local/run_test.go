@@ -377,3 +377,58 @@ spec:
 		t.Errorf("logs (-want +got):\n%s", diff)
 	}
 }
+
+// Steps that run as other users, by their securityContext or the pod
+// template's, share the task's workspaces, volumes and results as
+// containers of one Pod do.
+func TestStepsAsOtherUsersShareTheirDirectories(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("only root can run steps as other users")
+	}
+	st, out, _ := run(t, `
+apiVersion: tekton.dev/v1
+kind: TaskRun
+metadata:
+  name: users
+spec:
+  podTemplate:
+    securityContext:
+      runAsUser: 1001
+  workspaces:
+    - name: ws
+      emptyDir: {}
+  taskSpec:
+    workspaces:
+      - name: ws
+    results:
+      - name: r
+    volumes:
+      - name: scratch
+        emptyDir: {}
+    steps:
+      - name: pod-user
+        image: alpine
+        volumeMounts:
+          - name: scratch
+            mountPath: /scratch
+        script: |
+          echo "$(id -u)" > $(workspaces.ws.path)/f
+          echo x > /scratch/f
+          echo x > /workspace/f
+          printf ok > $(results.r.path)
+          id -u
+      - name: own-user
+        image: alpine
+        securityContext:
+          runAsUser: 2000
+        script: |
+          echo "$(id -u) read $(cat $(workspaces.ws.path)/f)"
+`, nil)
+	if got := condition(st); got.Status != corev1.ConditionTrue {
+		t.Fatalf("condition = %+v; logs %q", got, out)
+	}
+	want := []string{"[users : pod-user] 1001", "[users : own-user] 2000 read 1001"}
+	if diff := cmp.Diff(want, out); diff != "" {
+		t.Errorf("logs (-want +got):\n%s", diff)
+	}
+}

@@ -18,7 +18,10 @@ func (a *attempt) volume(v corev1.Volume) (string, error) {
 	case src.EmptyDir != nil, src == (corev1.VolumeSource{}):
 		// A volume with no source is an emptyDir, as the API server
 		// defaults it.
-		return dir, os.MkdirAll(dir, 0o777)
+		if err := os.MkdirAll(dir, 0o777); err != nil {
+			return "", err
+		}
+		return dir, a.share(dir)
 	case src.HostPath != nil:
 		return src.HostPath.Path, nil
 	case src.PersistentVolumeClaim != nil:
@@ -55,13 +58,21 @@ func (a *attempt) workspace(ws engine.Workspace) (string, error) {
 	default:
 		return "", fmt.Errorf("binding has no volume source")
 	}
-	if hd, ok := a.r.opts.HostDirs[ws.Source]; ok {
+	hd, given := a.r.opts.HostDirs[ws.Source]
+	if given {
 		dir = hd
 	}
 	if b.SubPath != "" {
 		dir = filepath.Join(dir, b.SubPath)
 	}
-	return dir, os.MkdirAll(dir, 0o777)
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return "", err
+	}
+	if given {
+		// A directory of the user's own keeps its mode.
+		return dir, nil
+	}
+	return dir, a.share(dir)
 }
 
 // project writes the files a secret, configMap or projected volume holds.
