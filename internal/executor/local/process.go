@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -119,7 +121,15 @@ func (a *attempt) env(p engine.Process) ([]string, error) {
 	}
 	set("PATH", "/tekton/bin:"+hostPath())
 	set("HOSTNAME", a.spec.ID.TaskRun+"-pod")
-	if os.Geteuid() == 0 {
+	if uid, _, ok := a.user(p); ok && uid != 0 && os.Geteuid() == 0 {
+		// As a container runtime does: the user's home from the passwd
+		// file, else "/".
+		home := "/"
+		if u, err := user.LookupId(strconv.Itoa(uid)); err == nil && u.HomeDir != "" {
+			home = u.HomeDir
+		}
+		set("HOME", home)
+	} else if os.Geteuid() == 0 {
 		set("HOME", "/root")
 	} else if h, err := os.UserHomeDir(); err == nil {
 		set("HOME", h)

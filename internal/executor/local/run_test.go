@@ -423,11 +423,19 @@ spec:
           runAsUser: 2000
         script: |
           echo "$(id -u) read $(cat $(workspaces.ws.path)/f)"
+      - name: home
+        image: alpine
+        securityContext:
+          runAsUser: 54321
+        script: |
+          echo "HOME=$HOME"
 `, nil)
 	if got := condition(st); got.Status != corev1.ConditionTrue {
 		t.Fatalf("condition = %+v; logs %q", got, out)
 	}
-	want := []string{"[users : pod-user] 1001", "[users : own-user] 2000 read 1001"}
+	// 54321 has no entry in the passwd file: its HOME is "/", as a
+	// container runtime sets it.
+	want := []string{"[users : pod-user] 1001", "[users : own-user] 2000 read 1001", "[users : home] HOME=/"}
 	if diff := cmp.Diff(want, out); diff != "" {
 		t.Errorf("logs (-want +got):\n%s", diff)
 	}
