@@ -44,6 +44,10 @@ type attempt struct {
 	sidecars []*running
 	stopped  bool
 
+	// creds are the entries of /tekton/creds that each step sees in its
+	// $HOME (see writeCredentials).
+	creds []string
+
 	// shared makes the directories the task's processes share writable
 	// for every user (see othersWrite).
 	shared bool
@@ -137,6 +141,9 @@ func (a *attempt) layout() error {
 	if err := shims(filepath.Join(tekton, "bin")); err != nil {
 		return err
 	}
+	if err := a.writeCredentials(filepath.Join(tekton, "creds")); err != nil {
+		return withReason("CreateContainerConfigError", err)
+	}
 	a.mounts = append(a.mounts,
 		sandbox.Mount{Source: wsRoot, Target: "/workspace"},
 		sandbox.Mount{Source: tekton, Target: "/tekton"},
@@ -207,6 +214,11 @@ func (a *attempt) processMounts(p engine.Process, i int) ([]sandbox.Mount, error
 	run := filepath.Join(a.dir, "tekton", "run")
 	if i >= 0 {
 		ms = append(ms, sandbox.Mount{Source: filepath.Join(run, strconv.Itoa(i)), Target: "/tekton/run/" + strconv.Itoa(i)})
+		creds, err := a.credentialMounts(p)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, creds...)
 	}
 	if sh := imageShell(p.Image); sh != "" {
 		ms = append(ms, sandbox.Mount{Source: sh, Target: "/bin/sh", ReadOnly: true})

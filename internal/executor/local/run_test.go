@@ -440,3 +440,55 @@ spec:
 		t.Errorf("logs (-want +got):\n%s", diff)
 	}
 }
+
+// The Secrets a run's ServiceAccount lists become credential files in
+// /tekton/creds and in each step's $HOME, as upstream's creds-init makes
+// them, without touching the host's home directory.
+func TestCredentialsFromTheServiceAccount(t *testing.T) {
+	home, _ := os.UserHomeDir()
+	_, hostHad := os.Stat(filepath.Join(home, ".git-credentials"))
+	st, out, _ := run(t, `
+apiVersion: v1
+kind: Secret
+type: kubernetes.io/basic-auth
+metadata:
+  name: git-login
+  annotations:
+    tekton.dev/git-0: https://git.example.com
+stringData:
+  username: ann
+  password: s3cr3t
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: builder
+secrets:
+- name: git-login
+---
+apiVersion: tekton.dev/v1
+kind: TaskRun
+metadata:
+  name: creds
+spec:
+  serviceAccountName: builder
+  taskSpec:
+    steps:
+      - name: home
+        image: alpine
+        script: |
+          cat $HOME/.git-credentials
+          cat $(credentials.path)/.git-credentials
+          test ! -e $HOME/.docker
+`, nil)
+	if got := condition(st); got.Status != corev1.ConditionTrue {
+		t.Fatalf("condition = %+v; logs %q", got, out)
+	}
+	want := []string{"[creds : home] https://ann:s3cr3t@git.example.com", "[creds : home] https://ann:s3cr3t@git.example.com"}
+	if diff := cmp.Diff(want, out); diff != "" {
+		t.Errorf("logs (-want +got):\n%s", diff)
+	}
+	if _, err := os.Stat(filepath.Join(home, ".git-credentials")); os.IsNotExist(hostHad) && err == nil {
+		t.Errorf("the run wrote %s on the host", filepath.Join(home, ".git-credentials"))
+	}
+}
