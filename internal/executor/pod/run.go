@@ -191,6 +191,7 @@ func Run(ctx context.Context, obj metav1.Object, set *load.Set, opts Options) (r
 	}()
 
 	var wg sync.WaitGroup
+	finish := make(chan struct{})
 	for _, tl := range bundle.Layout.Tasks {
 		task := tl.PipelineTask
 		if task == "" {
@@ -200,12 +201,15 @@ func Run(ctx context.Context, obj metav1.Object, set *load.Set, opts Options) (r
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				followStep(bg, cs, ns, created.Name, run, sink, task, tl.TaskRun, cl)
+				followStep(bg, finish, cs, ns, created.Name, run, sink, task, tl.TaskRun, cl)
 			}()
 		}
 	}
 
 	doc, ferr := followStatus(bg, cs, ns, created.Name, bundle.Layout.Orchestrator, run, sink)
+	if ferr == nil {
+		close(finish)
+	}
 	logsDone := make(chan struct{})
 	go func() { wg.Wait(); close(logsDone) }()
 	select {
@@ -404,10 +408,15 @@ func openLog(ctx context.Context, cs kubernetes.Interface, ns, pod, container st
 }
 
 // followStep copies one step container's log to the run's log file and to
-// sink, line by line, until the container ends. A stream that ends before
-// the container did is opened again, skipping the lines already read; the
-// last read starts after the container was seen terminated.
-func followStep(ctx context.Context, cs kubernetes.Interface, ns, pod string, run *runstore.Run, sink interface{ Line(string, string, string) }, task, taskRun string, cl podspec.ContainerLayout) {
+// sink, line by line, until the container ends or finish is closed. A
+// stream that ends before the container did is opened again, skipping the
+// lines already read; the last read starts after the container was seen
+// terminated. finish is closed once the orchestrator reported the run's
+// end: a step reports its end only after its output is written, so the
+// container's log then holds every line, and one more read of it, without
+// following, ends the copy at once instead of waiting until the kubelet
+// reports the container terminated.
+func followStep(ctx context.Context, finish <-chan struct{}, cs kubernetes.Interface, ns, pod string, run *runstore.Run, sink interface{ Line(string, string, string) }, task, taskRun string, cl podspec.ContainerLayout) {
 	var w io.WriteCloser
 	defer func() {
 		if w != nil {
@@ -416,12 +425,7 @@ func followStep(ctx context.Context, cs kubernetes.Interface, ns, pod string, ru
 	}()
 	step := strings.TrimPrefix(cl.Name, "step-")
 	seen := 0
-	for {
-		ended := containerEnded(ctx, cs, ns, pod, cl.Container)
-		rc := openLog(ctx, cs, ns, pod, cl.Container)
-		if rc == nil {
-			return
-		}
+	copyLines := func(rc io.Reader) {
 		sc := bufio.NewScanner(rc)
 		sc.Buffer(make([]byte, 64*1024), 1024*1024)
 		n := 0
@@ -441,12 +445,45 @@ func followStep(ctx context.Context, cs kubernetes.Interface, ns, pod string, ru
 			}
 			sink.Line(task, step, sc.Text())
 		}
-		rc.Close()
-		if ended {
+	}
+	readWhole := func() {
+		rc, err := cs.CoreV1().Pods(ns).GetLogs(pod, &corev1.PodLogOptions{Container: cl.Container}).Stream(ctx)
+		if err != nil {
+			return
+		}
+		defer rc.Close()
+		copyLines(rc)
+	}
+	for {
+		ended := containerEnded(ctx, cs, ns, pod, cl.Container)
+		follow, stopFollow := context.WithCancel(ctx)
+		go func() {
+			select {
+			case <-finish:
+				stopFollow()
+			case <-follow.Done():
+			}
+		}()
+		rc := openLog(follow, cs, ns, pod, cl.Container)
+		if rc != nil {
+			copyLines(rc)
+			rc.Close()
+		}
+		stopFollow()
+		select {
+		case <-finish:
+			readWhole()
+			return
+		default:
+		}
+		if rc == nil || ended {
 			return
 		}
 		select {
 		case <-ctx.Done():
+			return
+		case <-finish:
+			readWhole()
 			return
 		case <-time.After(500 * time.Millisecond):
 		}
