@@ -349,9 +349,6 @@ func (a *attempt) othersWrite() bool {
 		procs = append(procs, engine.Process{SecurityContext: st.SecurityContext})
 	}
 	procs = append(procs, a.spec.Sidecars...)
-	if len(procs) == 0 {
-		procs = append(procs, engine.Process{})
-	}
 	for _, p := range procs {
 		if uid, _, ok := a.user(p); ok && uid != 0 {
 			return true
