@@ -37,6 +37,14 @@
 // directory; files written to, say, an existing /tmp land on the host, as
 // they would for any host process.
 //
+// Spec.Memory adds a directory in sandbox memory, a tmpfs mounted at a
+// path of the sandbox, that the caller reads and writes at
+// Sandbox.Memory (through an fd the supervisor hands over) and whose
+// paths may be the sources of groups' and processes' mounts. It suits
+// what a sandbox's processes and their caller pass each other: creating
+// a file there costs far less than on a disk, and it is gone with the
+// sandbox, however the caller ends.
+//
 // Entries added to the host's root after the sandbox started are not seen
 // in it. Mounts are applied shallowest target first; a ReadOnly mount is
 // read-only recursively.

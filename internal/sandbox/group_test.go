@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -156,4 +157,67 @@ func exists(t *testing.T, p string) bool {
 	t.Helper()
 	_, err := os.Stat(p)
 	return err == nil
+}
+
+func TestMemoryDirectory(t *testing.T) {
+	sb := start(t, sandbox.Spec{Memory: "/tekton"})
+	mem := sb.Memory()
+	if mem == "" {
+		t.Fatal("a sandbox with a memory directory gives no path to it")
+	}
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(mem, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Type != 0x01021994 { // TMPFS_MAGIC
+		t.Errorf("memory directory is on a file system of type %#x, want tmpfs", st.Type)
+	}
+	for _, name := range []string{"a", "b"} {
+		dir := filepath.Join(mem, name, "tekton")
+		if err := os.MkdirAll(filepath.Join(dir, "run", "0"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "who"), []byte(name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Each group sees its own directory at the path of the memory
+	// directory itself, and a process mounts a directory below it.
+	for _, name := range []string{"a", "b"} {
+		dir := filepath.Join(mem, name, "tekton")
+		g, err := sb.Group(sandbox.Spec{Mounts: []sandbox.Mount{
+			{Source: dir, Target: "/tekton"},
+			{Source: filepath.Join(dir, "run"), Target: "/tekton/run", ReadOnly: true},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { g.Close() })
+		cmd := sh("cat /tekton/who; echo; ls /tekton | tr '\\n' ' '; echo out > /tekton/run/0/file && echo written")
+		cmd.Mounts = []sandbox.Mount{{Source: filepath.Join(dir, "run", "0"), Target: "/tekton/run/0"}}
+		out, exit := run(t, g, cmd)
+		if exit.Code != 0 {
+			t.Fatalf("group %s: %v: %s", name, exit, out)
+		}
+		if diff := cmp.Diff([]string{name, "run", "who", "written"}, strings.Fields(out)); diff != "" {
+			t.Errorf("group %s (-want +got):\n%s", name, diff)
+		}
+		if b, err := os.ReadFile(filepath.Join(dir, "run", "0", "file")); err != nil || string(b) != "out\n" {
+			t.Errorf("group %s: the caller reads %q, %v; want the process's output", name, b, err)
+		}
+		// Without its own mount, the run directory stays read-only.
+		out, exit = run(t, g, sh("echo x > /tekton/run/0/file"))
+		if exit.Code == 0 {
+			t.Errorf("group %s: a process without the mount wrote to a read-only directory: %s", name, out)
+		}
+	}
+	if _, err := sb.Group(sandbox.Spec{Memory: "/elsewhere"}); err == nil {
+		t.Error("a group was given a memory directory of its own")
+	}
+	if err := sb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(mem, "a")); err == nil {
+		t.Error("the memory directory is still reachable after Close")
+	}
 }

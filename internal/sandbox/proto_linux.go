@@ -50,11 +50,16 @@ type wireMount struct {
 	Source   string `json:"source"`
 	Target   string `json:"target"`
 	ReadOnly bool   `json:"readOnly,omitempty"`
+	// InMemory says Source is relative to the sandbox's memory directory
+	// (Spec.Memory), not a host path.
+	InMemory bool `json:"inMemory,omitempty"`
 }
 
 type wireSpec struct {
 	Mounts   []wireMount `json:"mounts,omitempty"`
 	Hostname string      `json:"hostname,omitempty"`
+	// Memory is where the sandbox's memory directory is mounted.
+	Memory string `json:"memory,omitempty"`
 	// UserNS says the supervisor is in a user namespace that maps only
 	// the caller's ids, where supplementary groups cannot be set.
 	UserNS bool `json:"userNS,omitempty"`

@@ -50,6 +50,12 @@ type Spec struct {
 	// Hostname, if set, gives the sandbox its own UTS namespace with this
 	// host name (as a Pod's containers see the Pod's name).
 	Hostname string
+	// Memory, if set, is an absolute path inside the sandbox where a
+	// directory in the sandbox's memory (a tmpfs) is mounted. The caller
+	// reaches it at Sandbox.Memory and may name paths in it as the
+	// Sources of a Group's or a process's Mounts. Its contents vanish
+	// with the sandbox. Only a Sandbox's Spec may set it.
+	Memory string
 }
 
 // Cmd is a process to run inside a sandbox.

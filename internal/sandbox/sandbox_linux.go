@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -27,6 +28,10 @@ type Sandbox struct {
 	c      *conn
 	stderr *tail
 	userNS bool
+	// memory is the host path of the memory directory, "" for none: a
+	// path through memoryDir, an fd the supervisor handed over.
+	memory    string
+	memoryDir *os.File
 
 	waitOnce sync.Once
 	waitErr  error
@@ -84,9 +89,15 @@ func Start(ctx context.Context, spec Spec) (*Sandbox, error) {
 		// not dispatch to Main. Starting another would recurse.
 		return nil, fmt.Errorf("sandbox: %s was run as a sandbox supervisor but does not call sandbox.Main when sandbox.IsSupervisor(os.Args)", os.Args[0])
 	}
-	ws, err := wire(spec)
+	ws, err := wire(spec, "")
 	if err != nil {
 		return nil, err
+	}
+	if spec.Memory != "" {
+		if !filepath.IsAbs(spec.Memory) {
+			return nil, fmt.Errorf("sandbox: memory directory %q is not an absolute path", spec.Memory)
+		}
+		ws.Memory = filepath.Clean(spec.Memory)
 	}
 	ws.UserNS = os.Geteuid() != 0
 	if err := ctx.Err(); err != nil {
@@ -181,8 +192,16 @@ func (s *Sandbox) startSupervisor() error {
 	return <-started
 }
 
-// wire checks spec and puts it in the form the supervisor reads.
-func wire(spec Spec) (*wireSpec, error) {
+// Memory returns the host path of the sandbox's memory directory (see
+// Spec.Memory), or "" if it has none. The caller reads and writes it as any
+// directory. The path is valid in the calling process alone (it goes
+// through an fd of it) and only until the sandbox is closed.
+func (s *Sandbox) Memory() string { return s.memory }
+
+// wire checks spec and puts it in the form the supervisor reads. Sources
+// in memory, the host path of the memory directory, become paths relative
+// to it.
+func wire(spec Spec, memory string) (*wireSpec, error) {
 	ws := &wireSpec{Hostname: spec.Hostname}
 	for _, m := range spec.Mounts {
 		if !filepath.IsAbs(m.Target) {
@@ -195,7 +214,11 @@ func wire(spec Spec) (*wireSpec, error) {
 		if err != nil {
 			return nil, fmt.Errorf("sandbox: mount source %s: %w", m.Source, err)
 		}
-		ws.Mounts = append(ws.Mounts, wireMount{Source: src, Target: filepath.Clean(m.Target), ReadOnly: m.ReadOnly})
+		wm := wireMount{Source: src, Target: filepath.Clean(m.Target), ReadOnly: m.ReadOnly}
+		if memory != "" && (src == memory || strings.HasPrefix(src, memory+"/")) {
+			wm.Source, wm.InMemory = "."+strings.TrimPrefix(src, memory), true
+		}
+		ws.Mounts = append(ws.Mounts, wm)
 	}
 	return ws, nil
 }
@@ -206,10 +229,13 @@ func (s *Sandbox) handshake(ctx context.Context, ws *wireSpec) error {
 	stop := context.AfterFunc(ctx, func() { _ = s.cmd.Process.Kill() })
 	err := s.c.send(&message{Op: opSetup, Spec: ws})
 	var m *message
+	var fds []int
 	if err == nil {
-		var fds []int
 		m, fds, err = s.c.recv()
+	}
+	if err != nil || m.Dir == "" || len(fds) != 1 {
 		closeAll(fds)
+		fds = nil
 	}
 	if !stop() {
 		return fmt.Errorf("sandbox: start: %w", context.Cause(ctx))
@@ -226,6 +252,13 @@ func (s *Sandbox) handshake(ctx context.Context, ws *wireSpec) error {
 			return fmt.Errorf("sandbox: %w: %w", ErrUnsupported, err)
 		}
 		return fmt.Errorf("sandbox: %w", err)
+	}
+	if m.Dir != "" {
+		if len(fds) != 1 {
+			return errors.New("sandbox: start: the supervisor did not hand over the memory directory")
+		}
+		s.memoryDir = os.NewFile(uintptr(fds[0]), "sandbox-memory")
+		s.memory = fmt.Sprintf("/proc/self/fd/%d", fds[0])
 	}
 	return nil
 }
@@ -328,7 +361,10 @@ func (s *Sandbox) Start(cmd Cmd) (*Process, error) { return s.start(cmd, 0) }
 // newGroup asks the supervisor for a group described by spec and returns
 // its id.
 func (s *Sandbox) newGroup(spec Spec) (uint64, error) {
-	ws, err := wire(spec)
+	if spec.Memory != "" {
+		return 0, errors.New("sandbox: group: a group has the sandbox's memory directory, not one of its own")
+	}
+	ws, err := wire(spec, s.memory)
 	if err != nil {
 		return 0, err
 	}
@@ -381,7 +417,7 @@ func (s *Sandbox) start(cmd Cmd, group uint64) (*Process, error) {
 		m.Fds |= 1 << i
 	}
 	if len(cmd.Mounts) > 0 {
-		ws, err := wire(Spec{Mounts: cmd.Mounts})
+		ws, err := wire(Spec{Mounts: cmd.Mounts}, s.memory)
 		if err != nil {
 			return nil, err
 		}
@@ -433,6 +469,9 @@ func (s *Sandbox) Close() error {
 		}
 		err := s.wait()
 		s.c.close()
+		if s.memoryDir != nil {
+			s.memoryDir.Close()
+		}
 		if err != nil {
 			s.closeErr = fmt.Errorf("sandbox: supervisor: %w%s", err, s.stderr.suffix())
 		}

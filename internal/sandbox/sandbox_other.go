@@ -50,3 +50,6 @@ func Main() int {
 	fmt.Fprintf(os.Stderr, "sandbox supervisor: %s: %v\n", runtime.GOOS, ErrUnsupported)
 	return 2
 }
+
+// Memory returns "": there is no sandbox.
+func (s *Sandbox) Memory() string { return "" }

@@ -747,7 +747,7 @@ func TestUnprivileged(t *testing.T) {
 func unprivileged(t *testing.T) {
 	ws := os.Getenv("SANDBOX_TEST_UNPRIVILEGED")
 	before := hostState(t, "/workspace")
-	sb, err := sandbox.Start(context.Background(), sandbox.Spec{Mounts: []sandbox.Mount{{Source: ws, Target: "/workspace/source"}}})
+	sb, err := sandbox.Start(context.Background(), sandbox.Spec{Mounts: []sandbox.Mount{{Source: ws, Target: "/workspace/source"}}, Memory: "/tekton"})
 	if errors.Is(err, sandbox.ErrUnsupported) {
 		t.Skip(err)
 	}
@@ -759,10 +759,14 @@ func unprivileged(t *testing.T) {
 			t.Errorf("Close: %v", err)
 		}
 	}()
-	cmd := sh("id -u; echo f > /workspace/source/f; echo y > /workspace/y; cat /workspace/y")
+	// The caller writes the memory directory; a process reads it.
+	if err := os.WriteFile(filepath.Join(sb.Memory(), "m"), []byte("m\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := sh("id -u; echo f > /workspace/source/f; echo y > /workspace/y; cat /workspace/y /tekton/m")
 	cmd.MkdirDir, cmd.Dir = true, "/a/new/dir"
 	out, exit := run(t, sb, cmd)
-	if diff := cmp.Diff("0\ny\n", out); diff != "" || exit.Code != 0 {
+	if diff := cmp.Diff("0\ny\nm\n", out); diff != "" || exit.Code != 0 {
 		t.Errorf("%v; output (-want +got):\n%s", exit, diff)
 	}
 	root := 0

@@ -127,7 +127,14 @@ func supervise(f *os.File) error {
 		byID:    map[uint64]int{},
 		groups:  map[uint64]*group{},
 	}
-	if err := c.send(&message{Op: opReady}); err != nil {
+	// The memory directory travels to the caller as an fd: a path under
+	// /proc/<pid>/root would depend on which namespace the thread that
+	// leads this process is in.
+	var memory []int
+	if root.memory >= 0 {
+		memory = append(memory, root.memory)
+	}
+	if err := c.send(&message{Op: opReady, Dir: root.memoryPath}, memory...); err != nil {
 		return err
 	}
 	go s.reap()
@@ -220,6 +227,11 @@ func (s *supervisor) group(m *message) error {
 		s.mu.Lock()
 		g.root = s.root.clone()
 		s.mu.Unlock()
+		if err := g.root.openMemory(); err != nil {
+			ready <- err
+			return
+		}
+		defer g.root.closeMemory()
 		for _, wm := range m.Spec.Mounts {
 			if err := g.root.bindSource(wm); err != nil {
 				ready <- err
@@ -403,10 +415,25 @@ func forkExecNamed(name, path string, args []string, attr *syscall.ProcAttr) (in
 // mirror of the host's root (a mount of the caller's namespace cannot be
 // bound here directly), at wm.Target.
 func (r *rootfs) bindSource(wm wireMount) error {
-	if ok, _ := r.hostAt(wm.Source); !ok {
-		return fmt.Errorf("mount source %s is not a host path this sandbox mirrors", wm.Source)
+	var fd int
+	var err error
+	if wm.InMemory {
+		// A path in the memory directory, reached through the fd of it
+		// opened in this namespace.
+		if r.memory < 0 {
+			return fmt.Errorf("mount source %s: this sandbox has no memory directory", wm.Source)
+		}
+		rel := filepath.Clean(wm.Source)
+		if filepath.IsAbs(rel) || rel == ".." || strings.HasPrefix(rel, "../") {
+			return fmt.Errorf("mount source %s is outside the memory directory", wm.Source)
+		}
+		fd, err = unix.Openat(r.memory, rel, unix.O_PATH|unix.O_CLOEXEC, 0)
+	} else {
+		if ok, _ := r.hostAt(wm.Source); !ok {
+			return fmt.Errorf("mount source %s is not a host path this sandbox mirrors", wm.Source)
+		}
+		fd, err = unix.Open(wm.Source, unix.O_PATH|unix.O_CLOEXEC, 0)
 	}
-	fd, err := unix.Open(wm.Source, unix.O_PATH|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("mount source %s: %w", wm.Source, err)
 	}

@@ -25,13 +25,17 @@ import (
 // attempt is one attempt of one TaskRun: its directories, its sandbox and
 // the processes running in it.
 type attempt struct {
-	r     *runner
-	spec  engine.StartAttempt
-	dir   string // host directory of this attempt
-	task  string // name shown in log lines
-	box   *sandbox.Group
-	vols  map[string]string // task volume name -> host dir
-	wsDir map[string]string // task workspace name -> host dir (subPath applied)
+	r    *runner
+	spec engine.StartAttempt
+	dir  string // host directory of this attempt
+	// tekton is the host directory seen at /tekton: in the sandbox's
+	// memory, as it holds only what the task's processes pass each
+	// other and colo reads back at once.
+	tekton string
+	task   string // name shown in log lines
+	box    *sandbox.Group
+	vols   map[string]string // task volume name -> host dir
+	wsDir  map[string]string // task workspace name -> host dir (subPath applied)
 	// mounts every process of the attempt sees, in mount order.
 	mounts []sandbox.Mount
 
@@ -75,6 +79,15 @@ func newAttempt(r *runner, spec engine.StartAttempt) *attempt {
 // so that many tasks start at once; ready is closed when it returns.
 func (a *attempt) setUp(ctx context.Context) error {
 	defer close(a.ready)
+	sb, err := a.r.sandbox(ctx)
+	if err != nil {
+		return fmt.Errorf("set up the task's filesystem: %w", err)
+	}
+	if m := sb.Memory(); m != "" {
+		a.tekton = filepath.Join(m, a.spec.ID.TaskRun, strconv.Itoa(a.spec.ID.Retry), "tekton")
+	} else {
+		a.tekton = filepath.Join(a.dir, "tekton")
+	}
 	if err := a.layout(); err != nil {
 		return err
 	}
@@ -83,10 +96,6 @@ func (a *attempt) setUp(ctx context.Context) error {
 	host := a.spec.ID.TaskRun + "-pod"
 	if len(host) > 63 {
 		host = strings.TrimRight(host[:63], "-.")
-	}
-	sb, err := a.r.sandbox(ctx)
-	if err != nil {
-		return fmt.Errorf("set up the task's filesystem: %w", err)
 	}
 	g, err := sb.Group(sandbox.Spec{Mounts: a.mounts, Hostname: host})
 	if err != nil {
@@ -101,11 +110,14 @@ var tektonDirs = []string{"results", "steps", "home", "scripts", "run", "creds",
 
 // layout makes the attempt's directories and works out what is mounted where.
 func (a *attempt) layout() error {
-	tekton := filepath.Join(a.dir, "tekton")
+	tekton := a.tekton
 	wsRoot := filepath.Join(a.dir, "workspace")
-	// The attempt's directory is new: make its tree parents first, with
+	// The attempt's directories are new: make their parents first, then
 	// one mkdir each rather than MkdirAll's walk up for every path.
 	if err := os.MkdirAll(a.dir, 0o777); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(tekton), 0o777); err != nil {
 		return err
 	}
 	dirs := []string{tekton, wsRoot}
@@ -211,7 +223,7 @@ func (a *attempt) processMounts(p engine.Process, i int) ([]sandbox.Mount, error
 	if err != nil {
 		return nil, err
 	}
-	run := filepath.Join(a.dir, "tekton", "run")
+	run := filepath.Join(a.tekton, "run")
 	if i >= 0 {
 		ms = append(ms, sandbox.Mount{Source: filepath.Join(run, strconv.Itoa(i)), Target: "/tekton/run/" + strconv.Itoa(i)})
 		creds, err := a.credentialMounts(p)
@@ -486,7 +498,7 @@ func (a *attempt) runStep(i int, p engine.Process) engine.StepFinished {
 	if werr != nil {
 		msg = werr.Error()
 	}
-	status := filepath.Join(a.dir, "tekton", "run", strconv.Itoa(i), "status")
+	status := filepath.Join(a.tekton, "run", strconv.Itoa(i), "status")
 	ev := engine.StepFinished{
 		Attempt:     a.spec.ID,
 		Step:        i,
@@ -496,7 +508,7 @@ func (a *attempt) runStep(i int, p engine.Process) engine.StepFinished {
 		StartedAt:   started,
 		At:          time.Now(),
 		Results:     readDir(filepath.Join(status, "results")),
-		TaskResults: readDir(filepath.Join(a.dir, "tekton", "results")),
+		TaskResults: readDir(filepath.Join(a.tekton, "results")),
 	}
 	if b, err := os.ReadFile(filepath.Join(status, "artifacts", "provenance.json")); err == nil {
 		ev.Artifacts = b
@@ -540,6 +552,10 @@ func (a *attempt) close() {
 	<-a.ready
 	if a.box != nil {
 		_ = a.box.Close()
+	}
+	if m := a.r.box; m != nil && m.Memory() != "" && a.tekton != "" {
+		// Free the sandbox memory the attempt used.
+		_ = os.RemoveAll(filepath.Dir(a.tekton))
 	}
 }
 

@@ -55,7 +55,7 @@ func (a *attempt) credentialMounts(p engine.Process) ([]sandbox.Mount, error) {
 			home = v
 		}
 	}
-	src := filepath.Join(a.dir, "tekton", "creds")
+	src := filepath.Join(a.tekton, "creds")
 	var ms []sandbox.Mount
 	for _, e := range a.creds {
 		ms = append(ms, sandbox.Mount{Source: filepath.Join(src, e), Target: path.Join(home, e)})

@@ -31,7 +31,7 @@ func (a *attempt) argv(p engine.Process, i int) ([]string, error) {
 			body = trimmed
 		}
 		name := p.Name + "-" + randomSuffix()
-		path := filepath.Join(a.dir, "tekton", "scripts", name)
+		path := filepath.Join(a.tekton, "scripts", name)
 		if err := os.WriteFile(path, []byte(body), 0o755); err != nil {
 			return nil, fmt.Errorf("write script: %w", err)
 		}

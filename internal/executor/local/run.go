@@ -59,7 +59,7 @@ type runner struct {
 // supervisor serves every attempt of the run, so that an attempt costs a
 // request to it, not a process start.
 func (r *runner) sandbox(ctx context.Context) (*sandbox.Sandbox, error) {
-	r.boxOnce.Do(func() { r.box, r.boxErr = sandbox.Start(ctx, sandbox.Spec{}) })
+	r.boxOnce.Do(func() { r.box, r.boxErr = sandbox.Start(ctx, sandbox.Spec{Memory: "/tekton"}) })
 	return r.box, r.boxErr
 }
 
