@@ -1,6 +1,7 @@
 package runstore
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -258,6 +259,8 @@ type Run struct {
 
 	// removed is closed once the earlier run of the same name is gone.
 	removed chan struct{}
+	// logs counts step logs still being written.
+	logs sync.WaitGroup
 }
 
 // Dir is the run's directory.
@@ -276,19 +279,65 @@ func (r *Run) ClaimDir(namespace, name string) (string, error) {
 }
 
 // StepLog opens (truncating) the log of one container of one attempt.
+// The file is created and written on a goroutine of its own; the caller
+// must Close the writer, and Run.Close waits until it has.
 func (r *Run) StepLog(taskRun string, retry int, container string) (io.WriteCloser, error) {
 	path, err := r.LogPath(taskRun, retry, container)
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("step log: %w", err)
+	w := &stepLog{path: path, ch: make(chan []byte, 256), done: make(chan struct{})}
+	r.logs.Add(1)
+	go func() {
+		defer r.logs.Done()
+		w.drain()
+	}()
+	return w, nil
+}
+
+// stepLog is a step's log file, created and written by a goroutine of its
+// own: creating a file can take the disk a while, and a step's output, or
+// the start of the next step, should not wait for it.
+type stepLog struct {
+	path string
+	ch   chan []byte
+	done chan struct{}
+	err  error // set before done is closed
+}
+
+func (w *stepLog) drain() {
+	defer close(w.done)
+	var f *os.File
+	err := os.MkdirAll(filepath.Dir(w.path), 0o755)
+	if err == nil {
+		f, err = os.OpenFile(w.path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC|os.O_APPEND, 0o644)
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC|os.O_APPEND, 0o644)
+	for b := range w.ch {
+		if err == nil {
+			_, err = f.Write(b)
+		}
+	}
+	if f != nil {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
 	if err != nil {
-		return nil, fmt.Errorf("step log: %w", err)
+		w.err = fmt.Errorf("step log: %w", err)
 	}
-	return f, nil
+}
+
+// Write queues a copy of b for the file.
+func (w *stepLog) Write(b []byte) (int, error) {
+	w.ch <- bytes.Clone(b)
+	return len(b), nil
+}
+
+// Close waits until everything written is in the file.
+func (w *stepLog) Close() error {
+	close(w.ch)
+	<-w.done
+	return w.err
 }
 
 // LogPath is where the log of one container of one attempt is kept.
@@ -346,9 +395,11 @@ func (r *Run) Live() bool {
 	return held || isLive(r.dir)
 }
 
-// Close waits until the earlier run of the same name, if any, is removed,
-// and releases the run's lock; a Run made by Open has none.
+// Close waits until every step log is closed and written and the earlier
+// run of the same name, if any, is removed, and releases the run's lock; a
+// Run made by Open has none.
 func (r *Run) Close() error {
+	r.logs.Wait()
 	if r.removed != nil {
 		<-r.removed
 	}

@@ -255,25 +255,39 @@ func (s *supervisor) group(m *message) error {
 
 func (s *supervisor) start(m *message, fds []int) {
 	defer closeAll(fds)
-	reply := &message{Op: opStarted, ID: m.ID}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var id uint64
-	var err error
 	if m.Group == 0 {
-		id, err = s.startLocked(s.root, "", m, fds)
-	} else if g := s.groups[m.Group]; g == nil {
-		err = fmt.Errorf("no group %d", m.Group)
-	} else if m.Hostname != "" && m.Hostname != g.hostname {
-		err = fmt.Errorf("a process of a group has the group's host name %q, not %q", g.hostname, m.Hostname)
-	} else {
-		done := make(chan struct{})
-		g.work <- func() {
-			defer close(done)
-			id, err = s.startLocked(g.root, g.hostname, m, fds)
-		}
-		<-done
+		id, undo, err := s.startLocked(s.root, "", m, fds)
+		s.replyStarted(m, id, err)
+		undo()
+		return
 	}
+	g := s.groups[m.Group]
+	switch {
+	case g == nil:
+		s.replyStarted(m, 0, fmt.Errorf("no group %d", m.Group))
+		return
+	case m.Hostname != "" && m.Hostname != g.hostname:
+		s.replyStarted(m, 0, fmt.Errorf("a process of a group has the group's host name %q, not %q", g.hostname, m.Hostname))
+		return
+	}
+	// The group's thread forks and replies (s.mu is held for it until
+	// done), then undoes the process's mounts while the caller goes on:
+	// the group's next request waits for that on the thread.
+	done := make(chan struct{})
+	g.work <- func() {
+		id, undo, err := s.startLocked(g.root, g.hostname, m, fds)
+		s.replyStarted(m, id, err)
+		close(done)
+		undo()
+	}
+	<-done
+}
+
+// replyStarted answers start request m.
+func (s *supervisor) replyStarted(m *message, id uint64, err error) {
+	reply := &message{Op: opStarted, ID: m.ID}
 	if err != nil {
 		reply.setErr(err)
 	} else {
@@ -284,9 +298,23 @@ func (s *supervisor) start(m *message, fds []int) {
 
 // startLocked starts the process m asks for, from the calling thread,
 // whose mount namespace root describes and whose host name is hostname.
-func (s *supervisor) startLocked(root *rootfs, hostname string, m *message, fds []int) (uint64, error) {
+//
+// The process's own mounts are made here, copied into the process's own
+// mount namespace as it starts; undo removes them from this namespace
+// again. The caller calls it, on the same thread, whatever the outcome,
+// and may reply first: unmounting can wait for the kernel. A source is
+// opened through the supervisor's mirror of the host's root: a mount of
+// the caller's namespace cannot be bound here directly.
+func (s *supervisor) startLocked(root *rootfs, hostname string, m *message, fds []int) (uint64, func(), error) {
+	own, ownEnd := len(root.mounts), len(root.mounts)
+	undo := func() {
+		for i := ownEnd - 1; i >= own; i-- {
+			_ = unix.Unmount(root.mounts[i].path, unix.MNT_DETACH)
+		}
+		root.mounts = append(root.mounts[:own], root.mounts[ownEnd:]...)
+	}
 	if s.closing {
-		return 0, ErrClosed
+		return 0, undo, ErrClosed
 	}
 	stdio := []uintptr{uintptr(s.devNull), uintptr(s.devNull), uintptr(s.devNull)}
 	next := 0
@@ -295,32 +323,21 @@ func (s *supervisor) startLocked(root *rootfs, hostname string, m *message, fds 
 			continue
 		}
 		if next >= len(fds) {
-			return 0, errors.New("start request is missing its fds")
+			return 0, undo, errors.New("start request is missing its fds")
 		}
 		// Like exec.Cmd, give the process blocking I/O.
 		if err := unix.SetNonblock(fds[next], false); err != nil {
-			return 0, fmt.Errorf("passed fd: %w", err)
+			return 0, undo, fmt.Errorf("passed fd: %w", err)
 		}
 		stdio[i] = uintptr(fds[next])
 		next++
 	}
 
-	// The process's own mounts are made here, copied into the process's
-	// own mount namespace as it starts, and undone here again. A source
-	// is opened through the supervisor's mirror of the host's root: a
-	// mount of the caller's namespace cannot be bound here directly.
-	own, ownEnd := len(root.mounts), len(root.mounts)
-	defer func() {
-		for i := ownEnd - 1; i >= own; i-- {
-			_ = unix.Unmount(root.mounts[i].path, unix.MNT_DETACH)
-		}
-		root.mounts = append(root.mounts[:own], root.mounts[ownEnd:]...)
-	}()
 	for _, wm := range m.Mounts {
 		err := root.bindSource(wm)
 		ownEnd = len(root.mounts)
 		if err != nil {
-			return 0, err
+			return 0, undo, err
 		}
 	}
 
@@ -331,20 +348,20 @@ func (s *supervisor) startLocked(root *rootfs, hostname string, m *message, fds 
 	dir = filepath.Clean(dir)
 	if m.MkdirDir {
 		if _, err := root.mkdirAll(dir, true); err != nil {
-			return 0, fmt.Errorf("create working directory %s: %w", dir, err)
+			return 0, undo, fmt.Errorf("create working directory %s: %w", dir, err)
 		}
 	}
 	var st unix.Stat_t
 	if err := unix.Stat(dir, &st); err != nil {
-		return 0, &fs.PathError{Op: "working directory", Path: dir, Err: err}
+		return 0, undo, &fs.PathError{Op: "working directory", Path: dir, Err: err}
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
-		return 0, &fs.PathError{Op: "working directory", Path: dir, Err: unix.ENOTDIR}
+		return 0, undo, &fs.PathError{Op: "working directory", Path: dir, Err: unix.ENOTDIR}
 	}
 
 	path, err := lookPath(m.Path, m.Env)
 	if err != nil {
-		return 0, err
+		return 0, undo, err
 	}
 	args := m.Args
 	if len(args) == 0 {
@@ -372,7 +389,7 @@ func (s *supervisor) startLocked(root *rootfs, hostname string, m *message, fds 
 		pid, err = syscall.ForkExec(path, args, attr)
 	}
 	if err != nil {
-		return 0, &fs.PathError{Op: "exec", Path: path, Err: err}
+		return 0, undo, &fs.PathError{Op: "exec", Path: path, Err: err}
 	}
 	s.next++
 	s.byPid[pid] = s.next
@@ -381,7 +398,7 @@ func (s *supervisor) startLocked(root *rootfs, hostname string, m *message, fds 
 	case s.forked <- struct{}{}:
 	default:
 	}
-	return s.next, nil
+	return s.next, undo, nil
 }
 
 // forkExecNamed starts a process in a new UTS namespace with the host name

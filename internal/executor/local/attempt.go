@@ -712,8 +712,10 @@ func (a *attempt) start(p engine.Process, i int, mounts []sandbox.Mount, outs *o
 		exit, err := proc.Wait()
 		run.code, run.err = exit.Code, err
 		copying.Wait()
-		logw.Close()
 		close(run.done)
+		// The log file may still be on its way to the disk: the run's
+		// store waits for it at the end, the next step need not.
+		_ = logw.Close()
 	}()
 	return run, nil
 }
