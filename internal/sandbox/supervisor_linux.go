@@ -51,6 +51,7 @@ func Main() int {
 
 type supervisor struct {
 	c       *conn
+	home    home
 	root    *rootfs
 	devNull int
 	userNS  bool
@@ -76,16 +77,57 @@ type supervisor struct {
 	nextGroup uint64
 }
 
-// group is a thread of the supervisor with a mount namespace (and a UTS
-// namespace, with a host name) of its own, holding the group's mounts.
-// Its processes are forked from that thread, so each starts from a copy
-// of the group's mounts and makes only its own. The thread stays locked
-// to its goroutine and ends with it, which makes Go discard it: no other
-// goroutine ever runs in its namespaces.
+// group is a mount namespace (and a UTS namespace, with a host name) of
+// the supervisor's own, holding the group's mounts. A thread made for it
+// builds it and ends (Go discards a thread that ends locked, so no other
+// goroutine ever runs in its namespaces); fds of the namespaces keep them.
+// The thread that reads requests enters them to start a process (see
+// enter), so each process starts from a copy of the group's mounts and
+// makes only its own.
 type group struct {
 	root     *rootfs
 	hostname string
-	work     chan func()
+	mnt, uts int // namespace fds; uts is -1 without a host name
+}
+
+// close releases the group's namespaces; its processes keep them.
+func (g *group) close() {
+	g.root.closeMemory()
+	unix.Close(g.mnt)
+	if g.uts >= 0 {
+		unix.Close(g.uts)
+	}
+}
+
+// home is the namespaces of the thread that reads requests, to which it
+// returns after starting a process in a group.
+type home struct{ mnt, uts int }
+
+// enter moves the calling thread, which must be locked to its goroutine
+// and have a file system context of its own (see supervise), into g's
+// namespaces, and returns a function that moves it back.
+func (h home) enter(g *group) (leave func(), err error) {
+	if err := unix.Setns(g.mnt, unix.CLONE_NEWNS); err != nil {
+		return nil, fmt.Errorf("enter group's mount namespace: %w", err)
+	}
+	leave = func() {
+		err := unix.Setns(h.mnt, unix.CLONE_NEWNS)
+		if err == nil && g.uts >= 0 {
+			err = unix.Setns(h.uts, unix.CLONE_NEWUTS)
+		}
+		if err != nil {
+			// A thread stuck in a group's namespaces would start the
+			// sandbox's processes there: nothing sane is left to do.
+			panic(fmt.Sprintf("sandbox supervisor: leave group's namespaces: %v", err))
+		}
+	}
+	if g.uts >= 0 {
+		if err := unix.Setns(g.uts, unix.CLONE_NEWUTS); err != nil {
+			leave()
+			return nil, fmt.Errorf("enter group's UTS namespace: %w", err)
+		}
+	}
+	return leave, nil
 }
 
 func supervise(f *os.File) error {
@@ -115,8 +157,25 @@ func supervise(f *os.File) error {
 		reply.setErr(fmt.Errorf("open /dev/null: %w", err))
 		return c.send(reply)
 	}
+	// This goroutine reads requests and starts processes, in the
+	// sandbox's namespaces or a group's, from its own thread: it enters
+	// a group's mount namespace, which a thread sharing its file system
+	// context (root, working directory) with others may not.
+	runtime.LockOSThread()
+	if err := unix.Unshare(unix.CLONE_FS); err != nil {
+		reply := &message{Op: opReady}
+		reply.setErr(fmt.Errorf("own file system context: %w", err))
+		return c.send(reply)
+	}
+	h, err := homeNamespaces()
+	if err != nil {
+		reply := &message{Op: opReady}
+		reply.setErr(err)
+		return c.send(reply)
+	}
 	s := &supervisor{
 		c:       c,
+		home:    h,
 		root:    root,
 		devNull: devNull,
 		userNS:  m.Spec.UserNS,
@@ -159,7 +218,7 @@ func supervise(f *os.File) error {
 		case opUngroup:
 			closeAll(fds)
 			if g := s.groups[m.Group]; g != nil {
-				close(g.work)
+				g.close()
 				delete(s.groups, m.Group)
 			}
 			if err := c.send(&message{Op: opUngrouped, ID: m.ID}); err != nil {
@@ -206,44 +265,8 @@ func (s *supervisor) group(m *message) error {
 		reply.setErr(errors.New("group request without a spec"))
 		return s.c.send(reply)
 	}
-	g := &group{hostname: m.Spec.Hostname, work: make(chan func())}
-	ready := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // for good: see group
-		flags := unix.CLONE_NEWNS
-		if g.hostname != "" {
-			flags |= unix.CLONE_NEWUTS
-		}
-		if err := unix.Unshare(flags); err != nil {
-			ready <- fmt.Errorf("group namespaces: %w", err)
-			return
-		}
-		if g.hostname != "" {
-			if err := unix.Sethostname([]byte(g.hostname)); err != nil {
-				ready <- fmt.Errorf("set hostname %q: %w", g.hostname, err)
-				return
-			}
-		}
-		s.mu.Lock()
-		g.root = s.root.clone()
-		s.mu.Unlock()
-		if err := g.root.openMemory(); err != nil {
-			ready <- err
-			return
-		}
-		defer g.root.closeMemory()
-		for _, wm := range m.Spec.Mounts {
-			if err := g.root.bindSource(wm); err != nil {
-				ready <- err
-				return
-			}
-		}
-		ready <- nil
-		for f := range g.work {
-			f()
-		}
-	}()
-	if err := <-ready; err != nil {
+	g, err := s.newGroup(m.Spec)
+	if err != nil {
 		reply.setErr(err)
 		return s.c.send(reply)
 	}
@@ -251,6 +274,71 @@ func (s *supervisor) group(m *message) error {
 	s.groups[s.nextGroup] = g
 	reply.Group = s.nextGroup
 	return s.c.send(reply)
+}
+
+// newGroup makes a group's namespaces from the sandbox's, on the calling
+// thread (the one that reads requests), which returns home after.
+func (s *supervisor) newGroup(spec *wireSpec) (g *group, err error) {
+	g = &group{hostname: spec.Hostname, mnt: -1, uts: -1}
+	flags := unix.CLONE_NEWNS
+	if g.hostname != "" {
+		flags |= unix.CLONE_NEWUTS
+	}
+	if err := unix.Unshare(flags); err != nil {
+		return nil, fmt.Errorf("group namespaces: %w", err)
+	}
+	defer func() {
+		if err := unix.Setns(s.home.mnt, unix.CLONE_NEWNS); err != nil {
+			panic(fmt.Sprintf("sandbox supervisor: leave group's mount namespace: %v", err))
+		}
+		if flags&unix.CLONE_NEWUTS != 0 {
+			if err := unix.Setns(s.home.uts, unix.CLONE_NEWUTS); err != nil {
+				panic(fmt.Sprintf("sandbox supervisor: leave group's UTS namespace: %v", err))
+			}
+		}
+	}()
+	s.mu.Lock()
+	g.root = s.root.clone()
+	s.mu.Unlock()
+	defer func() {
+		if err != nil {
+			g.close()
+		}
+	}()
+	if g.hostname != "" {
+		if err := unix.Sethostname([]byte(g.hostname)); err != nil {
+			return nil, fmt.Errorf("set hostname %q: %w", g.hostname, err)
+		}
+		if g.uts, err = unix.Open("/proc/thread-self/ns/uts", unix.O_RDONLY|unix.O_CLOEXEC, 0); err != nil {
+			return nil, fmt.Errorf("group's UTS namespace: %w", err)
+		}
+	}
+	if g.mnt, err = unix.Open("/proc/thread-self/ns/mnt", unix.O_RDONLY|unix.O_CLOEXEC, 0); err != nil {
+		return nil, fmt.Errorf("group's mount namespace: %w", err)
+	}
+	if err := g.root.openMemory(); err != nil {
+		return nil, err
+	}
+	for _, wm := range spec.Mounts {
+		if err := g.root.bindSource(wm); err != nil {
+			return nil, err
+		}
+	}
+	return g, nil
+}
+
+// homeNamespaces opens the namespaces of the calling thread.
+func homeNamespaces() (home, error) {
+	mnt, err := unix.Open("/proc/thread-self/ns/mnt", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return home{}, fmt.Errorf("sandbox's mount namespace: %w", err)
+	}
+	uts, err := unix.Open("/proc/thread-self/ns/uts", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		unix.Close(mnt)
+		return home{}, fmt.Errorf("sandbox's UTS namespace: %w", err)
+	}
+	return home{mnt: mnt, uts: uts}, nil
 }
 
 func (s *supervisor) start(m *message, fds []int) {
@@ -272,17 +360,17 @@ func (s *supervisor) start(m *message, fds []int) {
 		s.replyStarted(m, 0, fmt.Errorf("a process of a group has the group's host name %q, not %q", g.hostname, m.Hostname))
 		return
 	}
-	// The group's thread forks and replies (s.mu is held for it until
-	// done), then undoes the process's mounts while the caller goes on:
-	// the group's next request waits for that on the thread.
-	done := make(chan struct{})
-	g.work <- func() {
-		id, undo, err := s.startLocked(g.root, g.hostname, m, fds)
-		s.replyStarted(m, id, err)
-		close(done)
-		undo()
+	// Forked in the group's namespaces; the reply goes before the
+	// process's mounts are undone, which can wait for the kernel.
+	leave, err := s.home.enter(g)
+	if err != nil {
+		s.replyStarted(m, 0, err)
+		return
 	}
-	<-done
+	defer leave()
+	id, undo, err := s.startLocked(g.root, g.hostname, m, fds)
+	s.replyStarted(m, id, err)
+	undo()
 }
 
 // replyStarted answers start request m.
