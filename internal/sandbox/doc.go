@@ -45,6 +45,11 @@
 // a file there costs far less than on a disk, and it is gone with the
 // sandbox, however the caller ends.
 //
+// A Mount's source is always the host's path (or one in the memory
+// directory), even in a group or process where another mount covers the
+// path it lies under: sources are taken in the sandbox's own namespace as
+// copies of their mount trees (open_tree) and moved into place.
+//
 // Entries added to the host's root after the sandbox started are not seen
 // in it. Mounts are applied shallowest target first; a ReadOnly mount is
 // read-only recursively.

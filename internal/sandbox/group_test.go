@@ -221,3 +221,46 @@ func TestMemoryDirectory(t *testing.T) {
 		t.Error("the memory directory is still reachable after Close")
 	}
 }
+
+// A mount's source is the host's, even where a group's mount covers that
+// host path in the group (as a fresh $HOME covers a run directory below
+// it).
+func TestSourcesUnderAGroupsMountAreTheHosts(t *testing.T) {
+	sb := start(t, sandbox.Spec{})
+	dir := t.TempDir()
+	src := filepath.Join(dir, "run", "volume")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "who"), []byte("host"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Applied shallowest first: dir is covered before /late is bound.
+	g, err := sb.Group(sandbox.Spec{Mounts: []sandbox.Mount{
+		{Source: t.TempDir(), Target: dir},
+		{Source: src, Target: dir + "/x/y/z/late"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.Close() })
+	cmd := sh("cat " + dir + "/x/y/z/late/who; echo; cat /own/who; echo; test -e " + src + " && echo visible || echo covered")
+	cmd.Mounts = []sandbox.Mount{{Source: src, Target: "/own"}}
+	out, exit := run(t, g, cmd)
+	if exit.Code != 0 {
+		t.Fatalf("%v: %s", exit, out)
+	}
+	if diff := cmp.Diff([]string{"host", "host", "covered"}, strings.Fields(out)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	// A group that cannot be made is an error, and the sandbox goes on.
+	if _, err := sb.Group(sandbox.Spec{Mounts: []sandbox.Mount{{Source: filepath.Join(dir, "missing"), Target: "/m"}}}); err == nil {
+		t.Error("a group with a missing mount source was made")
+	}
+	if out, exit := run(t, g, sh("cat /own/who")); exit.Code == 0 {
+		t.Errorf("a process without the mount sees it: %s", out)
+	}
+	if out, exit := run(t, sb, sh("echo alive")); strings.TrimSpace(out) != "alive" {
+		t.Errorf("after a failed group: %v: %q", exit, out)
+	}
+}

@@ -300,8 +300,23 @@ func (r *rootfs) mirror(src, dst string) error {
 	return nil
 }
 
-// bind mounts the open source s at its target.
+// bind mounts the open source s, reached at src, at its target.
 func (r *rootfs) bind(src string, s openSource) error {
+	return r.place(s, func(target string) error {
+		return unix.Mount(src, target, "", unix.MS_BIND|unix.MS_REC, "")
+	})
+}
+
+// attach moves s, a detached mount tree (see supervisor.sources), to its
+// target.
+func (r *rootfs) attach(s openSource) error {
+	return r.place(s, func(target string) error {
+		return unix.MoveMount(s.fd, "", unix.AT_FDCWD, target, unix.MOVE_MOUNT_F_EMPTY_PATH)
+	})
+}
+
+// place creates s's target and mounts s there with mount.
+func (r *rootfs) place(s openSource, mount func(target string) error) error {
 	target, err := r.mkdirAll(s.m.Target, s.isDir)
 	if err != nil {
 		return fmt.Errorf("mount %s: %w", s.m.Target, err)
@@ -316,7 +331,7 @@ func (r *rootfs) bind(src string, s openSource) error {
 		}
 		return fmt.Errorf("mount %s on %s: %w", s.m.Source, s.m.Target, unix.EISDIR)
 	}
-	if err := unix.Mount(src, target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+	if err := mount(target); err != nil {
 		return fmt.Errorf("mount %s on %s: %w", s.m.Source, s.m.Target, err)
 	}
 	r.mounts = append(r.mounts, mountRec{path: target})

@@ -93,7 +93,9 @@ type group struct {
 // close releases the group's namespaces; its processes keep them.
 func (g *group) close() {
 	g.root.closeMemory()
-	unix.Close(g.mnt)
+	if g.mnt >= 0 {
+		unix.Close(g.mnt)
+	}
 	if g.uts >= 0 {
 		unix.Close(g.uts)
 	}
@@ -278,8 +280,15 @@ func (s *supervisor) group(m *message) error {
 
 // newGroup makes a group's namespaces from the sandbox's, on the calling
 // thread (the one that reads requests), which returns home after.
-func (s *supervisor) newGroup(spec *wireSpec) (g *group, err error) {
-	g = &group{hostname: spec.Hostname, mnt: -1, uts: -1}
+func (s *supervisor) newGroup(spec *wireSpec) (*group, error) {
+	// Sources are taken in the sandbox's own namespace, before any of
+	// the group's mounts can cover a host path one lies under.
+	srcs, err := s.sources(spec.Mounts)
+	if err != nil {
+		return nil, err
+	}
+	defer closeSources(srcs)
+	g := &group{hostname: spec.Hostname, mnt: -1, uts: -1}
 	flags := unix.CLONE_NEWNS
 	if g.hostname != "" {
 		flags |= unix.CLONE_NEWUTS
@@ -300,31 +309,34 @@ func (s *supervisor) newGroup(spec *wireSpec) (g *group, err error) {
 	s.mu.Lock()
 	g.root = s.root.clone()
 	s.mu.Unlock()
-	defer func() {
-		if err != nil {
-			g.close()
-		}
-	}()
+	if err := g.build(srcs); err != nil {
+		g.close()
+		return nil, err
+	}
+	return g, nil
+}
+
+// build finishes a group in its new namespaces, on the thread that is in
+// them: host name, namespace fds, mounts.
+func (g *group) build(srcs []openSource) error {
+	var err error
 	if g.hostname != "" {
 		if err := unix.Sethostname([]byte(g.hostname)); err != nil {
-			return nil, fmt.Errorf("set hostname %q: %w", g.hostname, err)
+			return fmt.Errorf("set hostname %q: %w", g.hostname, err)
 		}
 		if g.uts, err = unix.Open("/proc/thread-self/ns/uts", unix.O_RDONLY|unix.O_CLOEXEC, 0); err != nil {
-			return nil, fmt.Errorf("group's UTS namespace: %w", err)
+			return fmt.Errorf("group's UTS namespace: %w", err)
 		}
 	}
 	if g.mnt, err = unix.Open("/proc/thread-self/ns/mnt", unix.O_RDONLY|unix.O_CLOEXEC, 0); err != nil {
-		return nil, fmt.Errorf("group's mount namespace: %w", err)
+		return fmt.Errorf("group's mount namespace: %w", err)
 	}
-	if err := g.root.openMemory(); err != nil {
-		return nil, err
-	}
-	for _, wm := range spec.Mounts {
-		if err := g.root.bindSource(wm); err != nil {
-			return nil, err
+	for _, src := range srcs {
+		if err := g.root.attach(src); err != nil {
+			return err
 		}
 	}
-	return g, nil
+	return nil
 }
 
 // homeNamespaces opens the namespaces of the calling thread.
@@ -345,8 +357,16 @@ func (s *supervisor) start(m *message, fds []int) {
 	defer closeAll(fds)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// The process's own mounts' sources are taken here, at home, where
+	// no group's mount covers a host path.
+	srcs, err := s.sources(m.Mounts)
+	if err != nil {
+		s.replyStarted(m, 0, err)
+		return
+	}
+	defer closeSources(srcs)
 	if m.Group == 0 {
-		id, undo, err := s.startLocked(s.root, "", m, fds)
+		id, undo, err := s.startLocked(s.root, "", m, srcs, fds)
 		s.replyStarted(m, id, err)
 		undo()
 		return
@@ -368,7 +388,7 @@ func (s *supervisor) start(m *message, fds []int) {
 		return
 	}
 	defer leave()
-	id, undo, err := s.startLocked(g.root, g.hostname, m, fds)
+	id, undo, err := s.startLocked(g.root, g.hostname, m, srcs, fds)
 	s.replyStarted(m, id, err)
 	undo()
 }
@@ -393,7 +413,7 @@ func (s *supervisor) replyStarted(m *message, id uint64, err error) {
 // and may reply first: unmounting can wait for the kernel. A source is
 // opened through the supervisor's mirror of the host's root: a mount of
 // the caller's namespace cannot be bound here directly.
-func (s *supervisor) startLocked(root *rootfs, hostname string, m *message, fds []int) (uint64, func(), error) {
+func (s *supervisor) startLocked(root *rootfs, hostname string, m *message, srcs []openSource, fds []int) (uint64, func(), error) {
 	own, ownEnd := len(root.mounts), len(root.mounts)
 	undo := func() {
 		for i := ownEnd - 1; i >= own; i-- {
@@ -421,8 +441,8 @@ func (s *supervisor) startLocked(root *rootfs, hostname string, m *message, fds 
 		next++
 	}
 
-	for _, wm := range m.Mounts {
-		err := root.bindSource(wm)
+	for _, src := range srcs {
+		err := root.attach(src)
 		ownEnd = len(root.mounts)
 		if err != nil {
 			return 0, undo, err
@@ -456,7 +476,7 @@ func (s *supervisor) startLocked(root *rootfs, hostname string, m *message, fds 
 		args = []string{m.Path}
 	}
 	sys := &syscall.SysProcAttr{Setpgid: true}
-	if len(m.Mounts) > 0 {
+	if len(srcs) > 0 {
 		sys.Unshareflags = syscall.CLONE_NEWNS
 	}
 	if m.UID != nil || m.GID != nil {
@@ -516,39 +536,63 @@ func forkExecNamed(name, path string, args []string, attr *syscall.ProcAttr) (in
 	return r.pid, r.err
 }
 
-// bindSource binds the host path wm.Source, found through the sandbox's
-// mirror of the host's root (a mount of the caller's namespace cannot be
-// bound here directly), at wm.Target.
-func (r *rootfs) bindSource(wm wireMount) error {
+// sources takes the sources of ms in the calling thread's namespace, the
+// sandbox's own: each becomes a detached copy of the mount tree at the
+// source (open_tree), which attach then puts in place in whichever
+// namespace the thread has entered. A host path is found through the
+// sandbox's mirror of the host's root (a mount of the caller's namespace
+// cannot be copied here directly), a path in memory through the memory
+// directory's fd.
+func (s *supervisor) sources(ms []wireMount) ([]openSource, error) {
+	var srcs []openSource
+	for _, wm := range ms {
+		src, err := s.root.source(wm)
+		if err != nil {
+			closeSources(srcs)
+			return nil, err
+		}
+		srcs = append(srcs, src)
+	}
+	return srcs, nil
+}
+
+func (r *rootfs) source(wm wireMount) (openSource, error) {
 	var fd int
 	var err error
 	if wm.InMemory {
-		// A path in the memory directory, reached through the fd of it
-		// opened in this namespace.
 		if r.memory < 0 {
-			return fmt.Errorf("mount source %s: this sandbox has no memory directory", wm.Source)
+			return openSource{}, fmt.Errorf("mount source %s: this sandbox has no memory directory", wm.Source)
 		}
 		rel := filepath.Clean(wm.Source)
 		if filepath.IsAbs(rel) || rel == ".." || strings.HasPrefix(rel, "../") {
-			return fmt.Errorf("mount source %s is outside the memory directory", wm.Source)
+			return openSource{}, fmt.Errorf("mount source %s is outside the memory directory", wm.Source)
 		}
 		fd, err = unix.Openat(r.memory, rel, unix.O_PATH|unix.O_CLOEXEC, 0)
 	} else {
 		if ok, _ := r.hostAt(wm.Source); !ok {
-			return fmt.Errorf("mount source %s is not a host path this sandbox mirrors", wm.Source)
+			return openSource{}, fmt.Errorf("mount source %s is not a host path this sandbox mirrors", wm.Source)
 		}
 		fd, err = unix.Open(wm.Source, unix.O_PATH|unix.O_CLOEXEC, 0)
 	}
 	if err != nil {
-		return fmt.Errorf("mount source %s: %w", wm.Source, err)
+		return openSource{}, fmt.Errorf("mount source %s: %w", wm.Source, err)
 	}
 	defer unix.Close(fd)
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
-		return fmt.Errorf("mount source %s: %w", wm.Source, err)
+		return openSource{}, fmt.Errorf("mount source %s: %w", wm.Source, err)
 	}
-	src := openSource{fd: fd, isDir: st.Mode&unix.S_IFMT == unix.S_IFDIR, m: wm}
-	return r.bind(fmt.Sprintf("/proc/self/fd/%d", fd), src)
+	tree, err := unix.OpenTree(fd, "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH|unix.AT_RECURSIVE)
+	if err != nil {
+		return openSource{}, fmt.Errorf("mount source %s: copy its mounts: %w", wm.Source, err)
+	}
+	return openSource{fd: tree, isDir: st.Mode&unix.S_IFMT == unix.S_IFDIR, m: wm}, nil
+}
+
+func closeSources(srcs []openSource) {
+	for _, s := range srcs {
+		unix.Close(s.fd)
+	}
 }
 
 // lookPath finds file as a shell would inside the sandbox, in the PATH of
