@@ -218,3 +218,47 @@ func typeName(a Action) string {
 	}
 	return "?"
 }
+
+// A task's artifacts reach later tasks as $(tasks.<t>.inputs|outputs.<name>):
+// in params, and in an embedded taskSpec as results are.
+func TestTaskArtifactsInLaterTasks(t *testing.T) {
+	e := newEngine(t, `
+apiVersion: tekton.dev/v1
+kind: PipelineRun
+metadata: {name: pr}
+spec:
+  pipelineSpec:
+    tasks:
+    - name: produce
+      taskSpec:
+        steps:
+        - {name: p, image: x, script: cat > $(artifacts.path)}
+    - name: consume
+      runAfter: [produce]
+      params:
+      - {name: src, value: $(tasks.produce.inputs.source)}
+      taskSpec:
+        params: [{name: src}]
+        steps:
+        - {name: c, image: x, script: "echo '$(tasks.produce.outputs.image)' '$(params.src)'"}
+`, Options{})
+	plan := e.Next(t0)
+	start := plan.Actions[0].(StartAttempt)
+	e.Observe(StepFinished{Attempt: start.ID, Step: 0, At: t0, StartedAt: t0,
+		Artifacts: []byte(`{"inputs":[{"name":"source","values":[{"uri":"pkg:src"}]}],"outputs":[{"name":"image","values":[{"uri":"pkg:x","digest":{"sha256":"abc"}}]}]}`)})
+	var got string
+	for range 3 {
+		for _, a := range e.Next(t0).Actions {
+			if st, ok := a.(StartStep); ok && st.Attempt.TaskRun != start.ID.TaskRun {
+				got = st.Process.Script
+			}
+		}
+		if got != "" {
+			break
+		}
+	}
+	want := `echo '[{"digest":{"sha256":"abc"},"uri":"pkg:x"}]' '[{"uri":"pkg:src"}]'`
+	if got != want {
+		t.Errorf("consumer script = %q, want %q", got, want)
+	}
+}

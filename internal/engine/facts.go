@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 
@@ -314,6 +315,12 @@ func (f *facts) resolve(t *pipelineTask) *resolution {
 			f.putMatrixLengths(vals, prod)
 			continue
 		}
+		if (segs[2] == "inputs" || segs[2] == "outputs") && len(segs) >= 4 {
+			if v, ok := f.producerArtifacts(prod)[segs[2]+"."+segs[3]]; ok {
+				vals.Strings["tasks."+segs[1]+"."+segs[2]+"."+segs[3]] = v
+			}
+			continue
+		}
 		if segs[2] != "results" || len(segs) < 4 {
 			continue
 		}
@@ -348,6 +355,10 @@ func (f *facts) resolve(t *pipelineTask) *resolution {
 		for name, prod := range p.byName {
 			for rn, v := range f.producerResults(prod) {
 				putParam(prop, "tasks."+name+".results."+rn, v)
+			}
+			// And so it does with their artifacts.
+			for an, v := range f.producerArtifacts(prod) {
+				prop.Strings["tasks."+name+"."+an] = v
 			}
 		}
 		prop.ApplyTask(&ts.TaskSpec)
@@ -392,6 +403,31 @@ func pipelineTaskResultRefs(pt *v1.PipelineTask) []subst.Ref {
 		for _, r := range subst.Refs(s) {
 			if r.Root == "tasks" {
 				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
+// producerArtifacts returns the artifacts of a task's TaskRun as
+// $(tasks.<t>.inputs|outputs.<name>) sees them: "inputs.<name>" or
+// "outputs.<name>" -> the JSON list of the artifact's values.
+func (f *facts) producerArtifacts(t *pipelineTask) map[string]string {
+	out := map[string]string{}
+	if t.child != nil || len(t.runs) == 0 || t.pt.Matrix != nil {
+		return out
+	}
+	arts := t.runs[0].status.Artifacts
+	if arts == nil {
+		return out
+	}
+	for kind, list := range map[string][]v1.Artifact{"inputs": arts.Inputs, "outputs": arts.Outputs} {
+		for _, art := range list {
+			if _, seen := out[kind+"."+art.Name]; seen {
+				continue
+			}
+			if b, err := json.Marshal(art.Values); err == nil {
+				out[kind+"."+art.Name] = string(b)
 			}
 		}
 	}
