@@ -3,6 +3,7 @@
 package sandbox_test
 
 import (
+	"bufio"
 	"errors"
 	"os"
 	"path/filepath"
@@ -262,5 +263,81 @@ func TestSourcesUnderAGroupsMountAreTheHosts(t *testing.T) {
 	}
 	if out, exit := run(t, sb, sh("echo alive")); strings.TrimSpace(out) != "alive" {
 		t.Errorf("after a failed group: %v: %q", exit, out)
+	}
+}
+
+// An exclusive process's mounts are the group's while it runs: seen by
+// it, not by the group's other processes, gone before the next one.
+func TestExclusiveProcesses(t *testing.T) {
+	sb := start(t, sandbox.Spec{})
+	g, err := sb.Group(sandbox.Spec{Mounts: []sandbox.Mount{{Source: t.TempDir(), Target: "/workspace"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.Close() })
+	own := func(name string) string {
+		d := t.TempDir()
+		if err := os.WriteFile(filepath.Join(d, "who"), []byte(name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	// A process that was there first, with no mounts of its own, and a
+	// long-running exclusive one.
+	sideOut, err := os.CreateTemp(t.TempDir(), "side")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sideCmd := sh("sleep 0.5; test -e /own/who && echo seen || echo none")
+	sideCmd.Stdout = sideOut
+	side, err := g.Start(sideCmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := sh("cat /own/who; echo; sleep 30")
+	first.Mounts, first.Exclusive = []sandbox.Mount{{Source: own("first"), Target: "/own"}}, true
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.Stdout = w
+	p, err := g.Start(first)
+	w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if err != nil || line != "first\n" {
+		t.Fatalf("exclusive process read %q, %v", line, err)
+	}
+	r.Close()
+	second := sh("true")
+	second.Mounts, second.Exclusive = []sandbox.Mount{{Source: own("second"), Target: "/own"}}, true
+	if _, err := g.Start(second); err == nil {
+		t.Error("a second exclusive process started while the first ran")
+	}
+	if out, exit := run(t, g, sh("test -e /own/who && cat /own/who || echo none")); exit.Code != 0 || strings.TrimSpace(out) != "none" {
+		t.Errorf("another process of the group: %v: %q, want none", exit, out)
+	}
+	side.Wait()
+	if b, _ := os.ReadFile(sideOut.Name()); strings.TrimSpace(string(b)) != "none" {
+		t.Errorf("a process started before the exclusive one sees its mount: %q", b)
+	}
+	if err := p.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	p.Wait()
+	out, exit := run(t, g, second)
+	if exit.Code != 0 {
+		t.Fatalf("%v: %s", exit, out)
+	}
+	out, exit = run(t, g, sh("test -e /own/who && cat /own/who || echo none"))
+	if exit.Code != 0 || strings.TrimSpace(out) != "none" {
+		t.Errorf("after the exclusive processes ended: %v: %q, want none", exit, out)
+	}
+	bad := sh("true")
+	bad.Exclusive = true
+	if _, err := sb.Start(bad); err == nil {
+		t.Error("an exclusive process started outside a group")
 	}
 }

@@ -87,6 +87,8 @@ type message struct {
 	// Hostname is the process's own host name, in a UTS namespace of its
 	// own.
 	Hostname string `json:"hostname,omitempty"`
+	// Exclusive makes the process's mounts the group's while it runs.
+	Exclusive bool `json:"exclusive,omitempty"`
 
 	// Group names a group the supervisor made: a start request with one
 	// starts the process in it.

@@ -389,16 +389,17 @@ func (s *Sandbox) start(cmd Cmd, group uint64) (*Process, error) {
 		return nil, fmt.Errorf("sandbox: start %s: only uid and gid 0 (the caller) exist in this sandbox's user namespace", cmd.Path)
 	}
 	m := &message{
-		Op:       opStart,
-		Path:     cmd.Path,
-		Args:     cmd.Args,
-		Env:      cmd.Env,
-		Dir:      cmd.Dir,
-		MkdirDir: cmd.MkdirDir,
-		UID:      cmd.UID,
-		GID:      cmd.GID,
-		Hostname: cmd.Hostname,
-		Group:    group,
+		Op:        opStart,
+		Path:      cmd.Path,
+		Args:      cmd.Args,
+		Env:       cmd.Env,
+		Dir:       cmd.Dir,
+		MkdirDir:  cmd.MkdirDir,
+		UID:       cmd.UID,
+		GID:       cmd.GID,
+		Hostname:  cmd.Hostname,
+		Exclusive: cmd.Exclusive,
+		Group:     group,
 	}
 	if m.Env == nil {
 		m.Env = os.Environ()

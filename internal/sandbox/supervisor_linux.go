@@ -71,6 +71,8 @@ type supervisor struct {
 	next    uint64
 	byPid   map[int]uint64
 	byID    map[uint64]int
+	// exclusive maps a running exclusive process to its group.
+	exclusive map[uint64]*group
 
 	// groups are only touched by the goroutine that reads requests.
 	groups    map[uint64]*group
@@ -88,6 +90,39 @@ type group struct {
 	root     *rootfs
 	hostname string
 	mnt, uts int // namespace fds; uts is -1 without a host name
+
+	// serial is the namespace exclusive processes run in, one after
+	// another (-1 until the first): a copy of the group's, made once, so
+	// that the copies the group's other processes start from never hold
+	// an exclusive process's mounts. serialRoot describes it.
+	serial     int
+	serialRoot *rootfs
+
+	// exclusive is the running exclusive process (0: none), undo what
+	// removes its mounts once it has ended. Both are guarded by the
+	// supervisor's mu.
+	exclusive uint64
+	undo      func()
+}
+
+// enterSerial moves the calling thread, which is in g's namespace, into
+// g's serial namespace, making it the first time.
+func (g *group) enterSerial() error {
+	if g.serial >= 0 {
+		if err := unix.Setns(g.serial, unix.CLONE_NEWNS); err != nil {
+			return fmt.Errorf("enter group's namespace for exclusive processes: %w", err)
+		}
+		return nil
+	}
+	if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
+		return fmt.Errorf("namespace for exclusive processes: %w", err)
+	}
+	fd, err := unix.Open("/proc/thread-self/ns/mnt", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("namespace for exclusive processes: %w", err)
+	}
+	g.serial, g.serialRoot = fd, g.root.clone()
+	return nil
 }
 
 // close releases the group's namespaces; its processes keep them.
@@ -98,6 +133,10 @@ func (g *group) close() {
 	}
 	if g.uts >= 0 {
 		unix.Close(g.uts)
+	}
+	if g.serial >= 0 {
+		unix.Close(g.serial)
+		g.serial = -1
 	}
 }
 
@@ -176,17 +215,18 @@ func supervise(f *os.File) error {
 		return c.send(reply)
 	}
 	s := &supervisor{
-		c:       c,
-		home:    h,
-		root:    root,
-		devNull: devNull,
-		userNS:  m.Spec.UserNS,
-		forked:  make(chan struct{}, 1),
-		closed:  make(chan struct{}),
-		reaped:  make(chan struct{}),
-		byPid:   map[int]uint64{},
-		byID:    map[uint64]int{},
-		groups:  map[uint64]*group{},
+		c:         c,
+		home:      h,
+		root:      root,
+		devNull:   devNull,
+		userNS:    m.Spec.UserNS,
+		forked:    make(chan struct{}, 1),
+		closed:    make(chan struct{}),
+		reaped:    make(chan struct{}),
+		byPid:     map[int]uint64{},
+		byID:      map[uint64]int{},
+		exclusive: map[uint64]*group{},
+		groups:    map[uint64]*group{},
 	}
 	// The memory directory travels to the caller as an fd: a path under
 	// /proc/<pid>/root would depend on which namespace the thread that
@@ -220,7 +260,9 @@ func supervise(f *os.File) error {
 		case opUngroup:
 			closeAll(fds)
 			if g := s.groups[m.Group]; g != nil {
+				s.mu.Lock() // the reaper may be undoing in it
 				g.close()
+				s.mu.Unlock()
 				delete(s.groups, m.Group)
 			}
 			if err := c.send(&message{Op: opUngrouped, ID: m.ID}); err != nil {
@@ -288,7 +330,7 @@ func (s *supervisor) newGroup(spec *wireSpec) (*group, error) {
 		return nil, err
 	}
 	defer closeSources(srcs)
-	g := &group{hostname: spec.Hostname, mnt: -1, uts: -1}
+	g := &group{hostname: spec.Hostname, mnt: -1, uts: -1, serial: -1}
 	flags := unix.CLONE_NEWNS
 	if g.hostname != "" {
 		flags |= unix.CLONE_NEWUTS
@@ -366,7 +408,11 @@ func (s *supervisor) start(m *message, fds []int) {
 	}
 	defer closeSources(srcs)
 	if m.Group == 0 {
-		id, undo, err := s.startLocked(s.root, "", m, srcs, fds)
+		if m.Exclusive {
+			s.replyStarted(m, 0, errors.New("only a group's process can be exclusive"))
+			return
+		}
+		id, undo, err := s.startLocked(s.root, "", m, srcs, len(srcs) > 0, fds)
 		s.replyStarted(m, id, err)
 		undo()
 		return
@@ -379,6 +425,9 @@ func (s *supervisor) start(m *message, fds []int) {
 	case m.Hostname != "" && m.Hostname != g.hostname:
 		s.replyStarted(m, 0, fmt.Errorf("a process of a group has the group's host name %q, not %q", g.hostname, m.Hostname))
 		return
+	case m.Exclusive && g.exclusive != 0:
+		s.replyStarted(m, 0, errors.New("the group already runs an exclusive process"))
+		return
 	}
 	// Forked in the group's namespaces; the reply goes before the
 	// process's mounts are undone, which can wait for the kernel.
@@ -388,8 +437,24 @@ func (s *supervisor) start(m *message, fds []int) {
 		return
 	}
 	defer leave()
-	id, undo, err := s.startLocked(g.root, g.hostname, m, srcs, fds)
+	// An exclusive process shares the group's serial namespace; every
+	// other gets a copy of the group's own.
+	root := g.root
+	if m.Exclusive {
+		if err := g.enterSerial(); err != nil {
+			s.replyStarted(m, 0, err)
+			return
+		}
+		root = g.serialRoot
+	}
+	id, undo, err := s.startLocked(root, g.hostname, m, srcs, !m.Exclusive, fds)
 	s.replyStarted(m, id, err)
+	if m.Exclusive && err == nil {
+		// Undone by the reaper once the process has ended.
+		g.exclusive, g.undo = id, undo
+		s.exclusive[id] = g
+		return
+	}
 	undo()
 }
 
@@ -413,7 +478,11 @@ func (s *supervisor) replyStarted(m *message, id uint64, err error) {
 // and may reply first: unmounting can wait for the kernel. A source is
 // opened through the supervisor's mirror of the host's root: a mount of
 // the caller's namespace cannot be bound here directly.
-func (s *supervisor) startLocked(root *rootfs, hostname string, m *message, srcs []openSource, fds []int) (uint64, func(), error) {
+//
+// With ownNS, the process gets a copy of the namespace, made as it starts,
+// in which its mounts stay; without, it shares the namespace and sees its
+// mounts only until undo.
+func (s *supervisor) startLocked(root *rootfs, hostname string, m *message, srcs []openSource, ownNS bool, fds []int) (uint64, func(), error) {
 	own, ownEnd := len(root.mounts), len(root.mounts)
 	undo := func() {
 		for i := ownEnd - 1; i >= own; i-- {
@@ -476,7 +545,7 @@ func (s *supervisor) startLocked(root *rootfs, hostname string, m *message, srcs
 		args = []string{m.Path}
 	}
 	sys := &syscall.SysProcAttr{Setpgid: true}
-	if len(srcs) > 0 {
+	if ownNS {
 		sys.Unshareflags = syscall.CLONE_NEWNS
 	}
 	if m.UID != nil || m.GID != nil {
@@ -641,6 +710,10 @@ func (s *supervisor) signal(m *message) {
 // processes die with its main process, and its exit is reported.
 func (s *supervisor) reap() {
 	defer close(s.reaped)
+	// The reaper undoes an exclusive process's mounts in its group's
+	// namespace (see undoExclusive), which takes a thread of its own.
+	runtime.LockOSThread()
+	ownFS := unix.Unshare(unix.CLONE_FS) == nil
 	for {
 		pid, err := waitExited()
 		switch {
@@ -688,8 +761,32 @@ func (s *supervisor) reap() {
 				m.Code = ws.ExitStatus()
 			}
 			_ = s.c.send(m)
+			s.undoExclusive(id, ownFS)
 		}
 		s.mu.Unlock()
+	}
+}
+
+// undoExclusive removes the mounts of exclusive process id, if it was one,
+// from its group's namespace, entered from the reaper's thread; s.mu is
+// held, so the group's next process starts after.
+func (s *supervisor) undoExclusive(id uint64, ownFS bool) {
+	g := s.exclusive[id]
+	if g == nil {
+		return
+	}
+	delete(s.exclusive, id)
+	undo := g.undo
+	g.exclusive, g.undo = 0, nil
+	if g.serial < 0 || !ownFS {
+		return
+	}
+	if err := unix.Setns(g.serial, unix.CLONE_NEWNS); err != nil {
+		return
+	}
+	undo()
+	if err := unix.Setns(s.home.mnt, unix.CLONE_NEWNS); err != nil {
+		panic(fmt.Sprintf("sandbox supervisor: leave group's mount namespace: %v", err))
 	}
 }
 

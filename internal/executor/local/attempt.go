@@ -652,6 +652,9 @@ func (a *attempt) start(p engine.Process, i int, mounts []sandbox.Mount, outs *o
 		Stderr:   stderrW,
 		MkdirDir: p.WorkingDir != "",
 		Mounts:   mounts,
+		// Steps run one after another: each has its mounts in the
+		// group's namespace for steps, no namespace of its own.
+		Exclusive: i >= 0,
 	}
 	if os.Geteuid() == 0 {
 		if uid, gid, ok := a.user(p); ok {
