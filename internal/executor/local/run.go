@@ -87,9 +87,8 @@ func (r *runner) loop(ctx context.Context) (engine.Status, error) {
 	for {
 		plan := r.eng.Next(time.Now())
 		// Record the new state before acting on it, so that a task shows
-		// as running before its first line of output. A plan that only
-		// starts the next step of a running task changes little a user
-		// watches: its status is written at most every statusEvery.
+		// as running before its first line of output; other changes are
+		// written at most every statusEvery (see significant).
 		if plan.Done || significant(plan) || time.Since(lastWrite) >= statusEvery {
 			st, err := record()
 			if err != nil || plan.Done {
@@ -144,15 +143,18 @@ func (r *runner) loop(ctx context.Context) (engine.Status, error) {
 	}
 }
 
-// statusEvery bounds how often a run's status is written while only steps
-// of running tasks start one after another.
+// statusEvery bounds how often a run's status is written while nothing
+// significant happens.
 const statusEvery = 200 * time.Millisecond
 
-// significant reports whether a plan changes more than which step of a
-// running task runs: a task starting, ending or being stopped.
+// significant reports whether a plan starts a task attempt, which a user
+// should see running before its first line of output. Whatever else
+// changes (a step starting, a task ending) is written at most every
+// statusEvery and when the run ends: taking the status of a run of many
+// tasks as each of them ends would keep the loop from what comes next.
 func significant(p engine.Plan) bool {
 	for _, a := range p.Actions {
-		if _, ok := a.(engine.StartStep); !ok {
+		if _, ok := a.(engine.StartAttempt); ok {
 			return true
 		}
 	}
