@@ -40,40 +40,15 @@ type rootfs struct {
 	// mounts are the mount points the supervisor made, in order; for a
 	// path, the last of the longest matching ones decides.
 	mounts []mountRec
-	// memoryPath is where the memory directory is mounted ("" for none);
-	// memory is an O_PATH fd of it opened in this mount namespace, which
-	// reaches it even where a mount covers its path.
+	// memoryPath is where the memory directory is mounted, memory an
+	// O_PATH fd of it; set in the sandbox's own namespace only ("" and
+	// -1 elsewhere), where mount sources are taken (see sources).
 	memoryPath string
 	memory     int
 }
 
 // clone returns a copy of r for a mount namespace copied from this one.
-// The copy's memory fd is opened by openMemory, in the new namespace.
-func (r *rootfs) clone() *rootfs {
-	return &rootfs{mounts: slices.Clone(r.mounts), memoryPath: r.memoryPath, memory: -1}
-}
-
-// openMemory opens the memory directory in the calling thread's mount
-// namespace, before any mount there can cover it.
-func (r *rootfs) openMemory() error {
-	if r.memoryPath == "" {
-		return nil
-	}
-	fd, err := unix.Open(r.memoryPath, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("open memory directory: %w", err)
-	}
-	r.memory = fd
-	return nil
-}
-
-// closeMemory closes what openMemory opened.
-func (r *rootfs) closeMemory() {
-	if r.memory >= 0 {
-		unix.Close(r.memory)
-		r.memory = -1
-	}
-}
+func (r *rootfs) clone() *rootfs { return &rootfs{mounts: slices.Clone(r.mounts), memory: -1} }
 
 // setupError marks a failure that means namespaces are not usable here.
 type setupError struct{ err error }
@@ -201,10 +176,11 @@ func buildRoot(spec *wireSpec) (*rootfs, error) {
 			return nil, fmt.Errorf("memory directory %s: mount tmpfs: %w", spec.Memory, err)
 		}
 		r.mounts = append(r.mounts, mountRec{path: target})
-		r.memoryPath = target
-		if err := r.openMemory(); err != nil {
-			return nil, err
+		fd, err := unix.Open(target, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, fmt.Errorf("memory directory %s: %w", spec.Memory, err)
 		}
+		r.memoryPath, r.memory = target, fd
 	}
 
 	if err := unix.Unmount(old, unix.MNT_DETACH); err != nil {

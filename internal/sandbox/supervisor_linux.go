@@ -80,12 +80,10 @@ type supervisor struct {
 }
 
 // group is a mount namespace (and a UTS namespace, with a host name) of
-// the supervisor's own, holding the group's mounts. A thread made for it
-// builds it and ends (Go discards a thread that ends locked, so no other
-// goroutine ever runs in its namespaces); fds of the namespaces keep them.
-// The thread that reads requests enters them to start a process (see
-// enter), so each process starts from a copy of the group's mounts and
-// makes only its own.
+// the supervisor's own, holding the group's mounts, kept by fds. The
+// thread that reads requests makes it and enters it to start a process
+// (see enter), so each process starts from a copy of the group's mounts
+// and makes only its own.
 type group struct {
 	root     *rootfs
 	hostname string
@@ -98,11 +96,9 @@ type group struct {
 	serial     int
 	serialRoot *rootfs
 
-	// exclusive is the running exclusive process (0: none), undo what
-	// removes its mounts once it has ended. Both are guarded by the
-	// supervisor's mu.
-	exclusive uint64
-	undo      func()
+	// undo removes the mounts of the running exclusive process once it
+	// has ended; nil when none runs. Guarded by the supervisor's mu.
+	undo func()
 }
 
 // enterSerial moves the calling thread, which is in g's namespace, into
@@ -117,7 +113,7 @@ func (g *group) enterSerial() error {
 	if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
 		return fmt.Errorf("namespace for exclusive processes: %w", err)
 	}
-	fd, err := unix.Open("/proc/thread-self/ns/mnt", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	fd, err := threadNS("mnt")
 	if err != nil {
 		return fmt.Errorf("namespace for exclusive processes: %w", err)
 	}
@@ -127,7 +123,6 @@ func (g *group) enterSerial() error {
 
 // close releases the group's namespaces; its processes keep them.
 func (g *group) close() {
-	g.root.closeMemory()
 	if g.mnt >= 0 {
 		unix.Close(g.mnt)
 	}
@@ -144,6 +139,25 @@ func (g *group) close() {
 // returns after starting a process in a group.
 type home struct{ mnt, uts int }
 
+// back moves the calling thread back into the home mount namespace, and
+// with uts the home UTS namespace. A thread stuck in a group's namespaces
+// would start the sandbox's processes there: if it cannot leave, nothing
+// sane is left to do.
+func (h home) back(uts bool) {
+	err := unix.Setns(h.mnt, unix.CLONE_NEWNS)
+	if err == nil && uts {
+		err = unix.Setns(h.uts, unix.CLONE_NEWUTS)
+	}
+	if err != nil {
+		panic(fmt.Sprintf("sandbox supervisor: leave group's namespaces: %v", err))
+	}
+}
+
+// threadNS opens the calling thread's namespace of kind ("mnt", "uts").
+func threadNS(kind string) (int, error) {
+	return unix.Open("/proc/thread-self/ns/"+kind, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+}
+
 // enter moves the calling thread, which must be locked to its goroutine
 // and have a file system context of its own (see supervise), into g's
 // namespaces, and returns a function that moves it back.
@@ -151,17 +165,7 @@ func (h home) enter(g *group) (leave func(), err error) {
 	if err := unix.Setns(g.mnt, unix.CLONE_NEWNS); err != nil {
 		return nil, fmt.Errorf("enter group's mount namespace: %w", err)
 	}
-	leave = func() {
-		err := unix.Setns(h.mnt, unix.CLONE_NEWNS)
-		if err == nil && g.uts >= 0 {
-			err = unix.Setns(h.uts, unix.CLONE_NEWUTS)
-		}
-		if err != nil {
-			// A thread stuck in a group's namespaces would start the
-			// sandbox's processes there: nothing sane is left to do.
-			panic(fmt.Sprintf("sandbox supervisor: leave group's namespaces: %v", err))
-		}
-	}
+	leave = func() { h.back(g.uts >= 0) }
 	if g.uts >= 0 {
 		if err := unix.Setns(g.uts, unix.CLONE_NEWUTS); err != nil {
 			leave()
@@ -338,16 +342,7 @@ func (s *supervisor) newGroup(spec *wireSpec) (*group, error) {
 	if err := unix.Unshare(flags); err != nil {
 		return nil, fmt.Errorf("group namespaces: %w", err)
 	}
-	defer func() {
-		if err := unix.Setns(s.home.mnt, unix.CLONE_NEWNS); err != nil {
-			panic(fmt.Sprintf("sandbox supervisor: leave group's mount namespace: %v", err))
-		}
-		if flags&unix.CLONE_NEWUTS != 0 {
-			if err := unix.Setns(s.home.uts, unix.CLONE_NEWUTS); err != nil {
-				panic(fmt.Sprintf("sandbox supervisor: leave group's UTS namespace: %v", err))
-			}
-		}
-	}()
+	defer s.home.back(flags&unix.CLONE_NEWUTS != 0)
 	s.mu.Lock()
 	g.root = s.root.clone()
 	s.mu.Unlock()
@@ -366,11 +361,11 @@ func (g *group) build(srcs []openSource) error {
 		if err := unix.Sethostname([]byte(g.hostname)); err != nil {
 			return fmt.Errorf("set hostname %q: %w", g.hostname, err)
 		}
-		if g.uts, err = unix.Open("/proc/thread-self/ns/uts", unix.O_RDONLY|unix.O_CLOEXEC, 0); err != nil {
+		if g.uts, err = threadNS("uts"); err != nil {
 			return fmt.Errorf("group's UTS namespace: %w", err)
 		}
 	}
-	if g.mnt, err = unix.Open("/proc/thread-self/ns/mnt", unix.O_RDONLY|unix.O_CLOEXEC, 0); err != nil {
+	if g.mnt, err = threadNS("mnt"); err != nil {
 		return fmt.Errorf("group's mount namespace: %w", err)
 	}
 	for _, src := range srcs {
@@ -383,11 +378,11 @@ func (g *group) build(srcs []openSource) error {
 
 // homeNamespaces opens the namespaces of the calling thread.
 func homeNamespaces() (home, error) {
-	mnt, err := unix.Open("/proc/thread-self/ns/mnt", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	mnt, err := threadNS("mnt")
 	if err != nil {
 		return home{}, fmt.Errorf("sandbox's mount namespace: %w", err)
 	}
-	uts, err := unix.Open("/proc/thread-self/ns/uts", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	uts, err := threadNS("uts")
 	if err != nil {
 		unix.Close(mnt)
 		return home{}, fmt.Errorf("sandbox's UTS namespace: %w", err)
@@ -425,7 +420,7 @@ func (s *supervisor) start(m *message, fds []int) {
 	case m.Hostname != "" && m.Hostname != g.hostname:
 		s.replyStarted(m, 0, fmt.Errorf("a process of a group has the group's host name %q, not %q", g.hostname, m.Hostname))
 		return
-	case m.Exclusive && g.exclusive != 0:
+	case m.Exclusive && g.undo != nil:
 		s.replyStarted(m, 0, errors.New("the group already runs an exclusive process"))
 		return
 	}
@@ -451,7 +446,7 @@ func (s *supervisor) start(m *message, fds []int) {
 	s.replyStarted(m, id, err)
 	if m.Exclusive && err == nil {
 		// Undone by the reaper once the process has ended.
-		g.exclusive, g.undo = id, undo
+		g.undo = undo
 		s.exclusive[id] = g
 		return
 	}
@@ -472,16 +467,12 @@ func (s *supervisor) replyStarted(m *message, id uint64, err error) {
 // startLocked starts the process m asks for, from the calling thread,
 // whose mount namespace root describes and whose host name is hostname.
 //
-// The process's own mounts are made here, copied into the process's own
-// mount namespace as it starts; undo removes them from this namespace
-// again. The caller calls it, on the same thread, whatever the outcome,
-// and may reply first: unmounting can wait for the kernel. A source is
-// opened through the supervisor's mirror of the host's root: a mount of
-// the caller's namespace cannot be bound here directly.
-//
-// With ownNS, the process gets a copy of the namespace, made as it starts,
-// in which its mounts stay; without, it shares the namespace and sees its
-// mounts only until undo.
+// The process's own mounts, srcs (see sources), are made here; undo
+// removes them from this namespace again. The caller calls it, on the same
+// thread, whatever the outcome, and may reply first: unmounting can wait
+// for the kernel. With ownNS, the process gets a copy of the namespace,
+// made as it starts, in which its mounts stay; without, it shares the
+// namespace and sees its mounts only until undo.
 func (s *supervisor) startLocked(root *rootfs, hostname string, m *message, srcs []openSource, ownNS bool, fds []int) (uint64, func(), error) {
 	own, ownEnd := len(root.mounts), len(root.mounts)
 	undo := func() {
@@ -777,7 +768,7 @@ func (s *supervisor) undoExclusive(id uint64, ownFS bool) {
 	}
 	delete(s.exclusive, id)
 	undo := g.undo
-	g.exclusive, g.undo = 0, nil
+	g.undo = nil
 	if g.serial < 0 || !ownFS {
 		return
 	}
@@ -785,9 +776,7 @@ func (s *supervisor) undoExclusive(id uint64, ownFS bool) {
 		return
 	}
 	undo()
-	if err := unix.Setns(s.home.mnt, unix.CLONE_NEWNS); err != nil {
-		panic(fmt.Sprintf("sandbox supervisor: leave group's mount namespace: %v", err))
-	}
+	s.home.back(false)
 }
 
 // siginfo is the part of the kernel's siginfo_t that waitid fills for a

@@ -32,6 +32,9 @@ type attempt struct {
 	// memory, as it holds only what the task's processes pass each
 	// other and colo reads back at once.
 	tekton string
+	// memory is the attempt's directory in the sandbox's memory, freed
+	// when the attempt ends; "" when /tekton is on disk.
+	memory string
 	task   string // name shown in log lines
 	box    *sandbox.Group
 	vols   map[string]string // task volume name -> host dir
@@ -84,7 +87,8 @@ func (a *attempt) setUp(ctx context.Context) error {
 		return fmt.Errorf("set up the task's filesystem: %w", err)
 	}
 	if m := sb.Memory(); m != "" {
-		a.tekton = filepath.Join(m, a.spec.ID.TaskRun, strconv.Itoa(a.spec.ID.Retry), "tekton")
+		a.memory = filepath.Join(m, a.spec.ID.TaskRun, strconv.Itoa(a.spec.ID.Retry))
+		a.tekton = filepath.Join(a.memory, "tekton")
 	} else {
 		a.tekton = filepath.Join(a.dir, "tekton")
 	}
@@ -553,9 +557,8 @@ func (a *attempt) close() {
 	if a.box != nil {
 		_ = a.box.Close()
 	}
-	if m := a.r.box; m != nil && m.Memory() != "" && a.tekton != "" {
-		// Free the sandbox memory the attempt used.
-		_ = os.RemoveAll(filepath.Dir(a.tekton))
+	if a.memory != "" {
+		_ = os.RemoveAll(a.memory)
 	}
 }
 
