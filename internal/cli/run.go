@@ -116,6 +116,13 @@ func runRun(ctx context.Context, streams IOStreams, o *runOptions) error {
 		return invalid(fmt.Errorf("--max-result-size %d: must be positive", o.maxResult))
 	}
 	opts := engine.Options{MaxResultSize: o.maxResult}
+	var host *local.Host
+	if o.on == onLocal {
+		// The sandbox supervisor starts while the files are read; it
+		// runs no process unless a run starts.
+		host = local.NewHost(ctx)
+		defer host.Close()
+	}
 
 	set, err := load.Files(o.files...)
 	if err != nil {
@@ -148,7 +155,7 @@ func runRun(ctx context.Context, streams IOStreams, o *runOptions) error {
 	if o.on == onPod {
 		return executeOnPod(ctx, streams, set, root, items, o.output, o.pod, opts)
 	}
-	return execute(ctx, streams, set, root, items, hostDirs, o.output)
+	return execute(ctx, streams, set, root, items, hostDirs, o.output, host)
 }
 
 // setTimeouts gives every run to start the timeout d.
@@ -185,7 +192,7 @@ type outcome struct {
 // execute runs items one after another and returns the exit code as an
 // error. A first interrupt asks the current run to stop gracefully, a
 // second to stop now; no further run starts after an interrupt.
-func execute(ctx context.Context, streams IOStreams, set *load.Set, root runstore.Root, items []*runItem, hostDirs map[string]string, output string) error {
+func execute(ctx context.Context, streams IOStreams, set *load.Set, root runstore.Root, items []*runItem, hostDirs map[string]string, output string, host *local.Host) error {
 	tty, width := isTerminal(streams.Out)
 	if output != outputText {
 		tty = false
@@ -199,7 +206,7 @@ func execute(ctx context.Context, streams IOStreams, set *load.Set, root runstor
 		if it.count() > 0 {
 			break
 		}
-		out := executeOne(ctx, streams, set, root, item, hostDirs, output, tty, width, it)
+		out := executeOne(ctx, streams, set, root, item, hostDirs, output, tty, width, it, host)
 		outs = append(outs, out)
 	}
 
@@ -238,7 +245,7 @@ func finish(streams IOStreams, output string, outs []outcome, it *interrupts) er
 }
 
 // executeOne runs one prepared run to its end.
-func executeOne(ctx context.Context, streams IOStreams, set *load.Set, root runstore.Root, item *runItem, hostDirs map[string]string, output string, tty bool, width func() int, it *interrupts) outcome {
+func executeOne(ctx context.Context, streams IOStreams, set *load.Set, root runstore.Root, item *runItem, hostDirs map[string]string, output string, tty bool, width func() int, it *interrupts, host *local.Host) outcome {
 	out := outcome{item: item}
 	run, err := root.Create(item.document())
 	if err != nil {
@@ -267,6 +274,7 @@ func executeOne(ctx context.Context, streams IOStreams, set *load.Set, root runs
 		Namespace: item.namespace(),
 		HostDirs:  hostDirs,
 		Cancel:    cancel,
+		Host:      host,
 	})
 	it.attach("", nil)
 	if prog != nil {

@@ -47,6 +47,11 @@ type Options struct {
 	HostDirs map[string]string
 	// Cancel carries the user's requests to stop the run.
 	Cancel <-chan v1.PipelineRunSpecStatus
+	// Host is the sandbox supervisor the run's attempts use; nil starts
+	// one for the run alone, closed when it ends. A Host given here
+	// stays running after the run: processes of the run are gone, but
+	// Close is the caller's.
+	Host *Host
 }
 
 // Run drives eng until the run finishes and returns its final status.

@@ -30,11 +30,10 @@ type attempt struct {
 	dir  string // host directory of this attempt
 	// tekton is the host directory seen at /tekton: in the sandbox's
 	// memory, as it holds only what the task's processes pass each
-	// other and colo reads back at once.
+	// other and colo reads back at once. It is freed with the run's
+	// memory directory, not when the attempt ends: removing a tree file
+	// by file costs more than the kernel freeing the tmpfs at once.
 	tekton string
-	// memory is the attempt's directory in the sandbox's memory, freed
-	// when the attempt ends; "" when /tekton is on disk.
-	memory string
 	task   string // name shown in log lines
 	box    *sandbox.Group
 	vols   map[string]string // task volume name -> host dir
@@ -82,13 +81,12 @@ func newAttempt(r *runner, spec engine.StartAttempt) *attempt {
 // so that many tasks start at once; ready is closed when it returns.
 func (a *attempt) setUp(ctx context.Context) error {
 	defer close(a.ready)
-	sb, err := a.r.sandbox(ctx)
+	sb, err := a.r.sandbox()
 	if err != nil {
 		return fmt.Errorf("set up the task's filesystem: %w", err)
 	}
 	if m := sb.Memory(); m != "" {
-		a.memory = filepath.Join(m, a.spec.ID.TaskRun, strconv.Itoa(a.spec.ID.Retry))
-		a.tekton = filepath.Join(a.memory, "tekton")
+		a.tekton = filepath.Join(m, a.r.memoryDir, a.spec.ID.TaskRun, strconv.Itoa(a.spec.ID.Retry), "tekton")
 	} else {
 		a.tekton = filepath.Join(a.dir, "tekton")
 	}
@@ -154,7 +152,7 @@ func (a *attempt) layout() error {
 			}
 		}
 	}
-	if err := shims(filepath.Join(tekton, "bin")); err != nil {
+	if err := shims(filepath.Join(tekton, "bin"), &a.r.programs); err != nil {
 		return err
 	}
 	if err := a.writeCredentials(filepath.Join(tekton, "creds")); err != nil {
@@ -236,7 +234,7 @@ func (a *attempt) processMounts(p engine.Process, i int) ([]sandbox.Mount, error
 		}
 		ms = append(ms, creds...)
 	}
-	if sh := imageShell(p.Image); sh != "" {
+	if sh := imageShell(p.Image, &a.r.programs); sh != "" {
 		ms = append(ms, sandbox.Mount{Source: sh, Target: "/bin/sh", ReadOnly: true})
 	}
 	sortMounts(ms)
@@ -556,9 +554,6 @@ func (a *attempt) close() {
 	<-a.ready
 	if a.box != nil {
 		_ = a.box.Close()
-	}
-	if a.memory != "" {
-		_ = os.RemoveAll(a.memory)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -78,14 +79,38 @@ func imageCommand(image string, args []string) ([]string, bool) {
 // from this machine's: the busybox-based images (alpine, busybox, and the
 // bash image, built on alpine) have busybox's sh, which accepts what
 // scripts written for them use (`[ a == b ]`). "" keeps the machine's.
-func imageShell(image string) string {
+func imageShell(image string, progs *programs) string {
 	switch imageBase(image) {
 	case "alpine", "busybox", "bash":
-		if bb, err := exec.LookPath("busybox"); err == nil {
-			return bb
-		}
+		return progs.find("busybox")
 	}
 	return ""
+}
+
+// programs finds this machine's programs in $PATH, each once: a run
+// looks up the same few for every step, and a lookup that fails stats
+// every directory of $PATH.
+type programs struct {
+	mu    sync.Mutex
+	found map[string]string
+}
+
+// find returns the path of the program name, or "" if $PATH has none.
+func (p *programs) find(name string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if path, ok := p.found[name]; ok {
+		return path
+	}
+	path, err := exec.LookPath(name)
+	if err != nil {
+		path = ""
+	}
+	if p.found == nil {
+		p.found = map[string]string{}
+	}
+	p.found[name] = path
+	return path
 }
 
 // imageBase is an image reference's last path element without tag or
@@ -329,12 +354,12 @@ func (a *attempt) configMapData(name string, optional *bool) (map[string]string,
 // shims makes /tekton/bin hold the shells of the base images the examples
 // name where this machine lacks them under that name (alpine's ash is
 // busybox's).
-func shims(dir string) error {
-	if _, err := exec.LookPath("ash"); err == nil {
+func shims(dir string, progs *programs) error {
+	if progs.find("ash") != "" {
 		return nil
 	}
-	bb, err := exec.LookPath("busybox")
-	if err != nil {
+	bb := progs.find("busybox")
+	if bb == "" {
 		return nil
 	}
 	if err := os.Symlink(bb, filepath.Join(dir, "ash")); err != nil && !os.IsExist(err) {

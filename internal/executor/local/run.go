@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -22,7 +24,10 @@ const gracePeriod = 2 * time.Second
 // request (CancelledRunFinally for a graceful stop, Cancelled to stop
 // everything now). Run returns an error only when the executor itself
 // could not go on; a failed run is a status, not an error. When Run
-// returns, no process it started is left running.
+// returns, no process it started is left running: each attempt's process
+// groups are killed when it ends, and the run's own Host (when
+// opts.Host is nil) is closed, which ends the rest. A process that left
+// its process group lives on in a shared Host until its Close.
 func Run(ctx context.Context, eng *engine.Engine, opts Options) (engine.Status, error) {
 	r := &runner{
 		eng:      eng,
@@ -31,12 +36,16 @@ func Run(ctx context.Context, eng *engine.Engine, opts Options) (engine.Status, 
 		attempts: map[engine.AttemptID]*attempt{},
 		log:      slog.Default(),
 	}
-	// Start the sandbox while the first tasks are laid out.
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
-		_, _ = r.sandbox(ctx)
-	}()
+	if opts.Host == nil {
+		// A host of the run's own, started while the first tasks are
+		// laid out; closing it frees the run's memory.
+		r.opts.Host = NewHost(ctx)
+		r.memoryDir = "run-" + r.opts.Host.nextRun()
+		defer r.opts.Host.Close()
+	} else {
+		r.memoryDir = "run-" + opts.Host.nextRun()
+		defer r.freeMemory()
+	}
 	return r.loop(ctx)
 }
 
@@ -48,20 +57,23 @@ type runner struct {
 	wg       sync.WaitGroup
 	log      *slog.Logger
 
-	// box is the run's sandbox, started with the first attempt; each
-	// attempt is a group in it.
-	boxOnce sync.Once
-	box     *sandbox.Sandbox
-	boxErr  error
+	// memoryDir is the run's directory in the sandbox's memory.
+	memoryDir string
+	programs  programs
 }
 
-// sandbox returns the run's sandbox, starting it on first use. One
-// supervisor serves every attempt of the run, so that an attempt costs a
-// request to it, not a process start.
-func (r *runner) sandbox(ctx context.Context) (*sandbox.Sandbox, error) {
-	r.boxOnce.Do(func() { r.box, r.boxErr = sandbox.Start(ctx, sandbox.Spec{Memory: "/tekton"}) })
-	return r.box, r.boxErr
+// freeMemory removes the run's directory in the sandbox's memory, once no
+// process of the run is left.
+func (r *runner) freeMemory() {
+	if box, err := r.sandbox(); err == nil && box.Memory() != "" {
+		_ = os.RemoveAll(filepath.Join(box.Memory(), r.memoryDir))
+	}
 }
+
+// sandbox returns the host's sandbox, waiting for its start. One
+// supervisor serves every attempt, so that an attempt costs a request to
+// it, not a process start.
+func (r *runner) sandbox() (*sandbox.Sandbox, error) { return r.opts.Host.sandbox() }
 
 func (r *runner) loop(ctx context.Context) (engine.Status, error) {
 	defer r.closeAll()
@@ -240,11 +252,6 @@ func (r *runner) closeAll() {
 		select {
 		case <-r.events:
 		case <-done:
-			if r.box != nil {
-				if err := r.box.Close(); err != nil {
-					r.log.Debug("closing the run's sandbox", "err", err)
-				}
-			}
 			return
 		}
 	}

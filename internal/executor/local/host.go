@@ -1,0 +1,57 @@
+package local
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/colo-ci/colo/internal/sandbox"
+)
+
+// Host is the sandbox supervisor that runs on this machine share: each
+// attempt of each run is a group in it. NewHost starts it at once, in the
+// background, so that its start overlaps whatever the caller does before
+// the first run (loading and validating files); a run waits for it only
+// when its first attempt is set up.
+//
+// A Host is used by one run at a time; Close ends it and every process
+// left in it.
+type Host struct {
+	started chan struct{}
+	box     *sandbox.Sandbox
+	err     error
+	runs    atomic.Int64
+	once    sync.Once
+}
+
+// NewHost starts the supervisor. The context bounds its start only.
+func NewHost(ctx context.Context) *Host {
+	h := &Host{started: make(chan struct{})}
+	go func() {
+		defer close(h.started)
+		h.box, h.err = sandbox.Start(ctx, sandbox.Spec{Memory: "/tekton"})
+	}()
+	return h
+}
+
+// sandbox waits for the supervisor's start.
+func (h *Host) sandbox() (*sandbox.Sandbox, error) {
+	<-h.started
+	return h.box, h.err
+}
+
+// nextRun names the next run's directory in the sandbox's memory, so that
+// runs of one Host never share one.
+func (h *Host) nextRun() string { return strconv.FormatInt(h.runs.Add(1), 10) }
+
+// Close stops the supervisor, killing what is left in it.
+func (h *Host) Close() error {
+	var err error
+	h.once.Do(func() {
+		if box, _ := h.sandbox(); box != nil {
+			err = box.Close()
+		}
+	})
+	return err
+}
