@@ -32,7 +32,8 @@ func run() error {
 	}
 	defer os.RemoveAll(dir)
 	colo := filepath.Join(dir, "colo")
-	build := exec.Command("go", "build", "-o", colo, "./cmd/colo")
+	// colo-sandbox beside colo, as `go install ./cmd/...` puts it.
+	build := exec.Command("go", "build", "-o", dir, "./cmd/colo", "./cmd/colo-sandbox")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		return fmt.Errorf("build colo: %w", err)
@@ -75,7 +76,24 @@ func run() error {
 		return err
 	}
 
+	one := filepath.Join(dir, "one.yaml")
+	if err := os.WriteFile(one, []byte("apiVersion: tekton.dev/v1\nkind: TaskRun\nmetadata:\n  name: one\nspec:\n  taskSpec:\n    steps:\n      - image: alpine\n        script: echo one\n"), 0o644); err != nil {
+		return err
+	}
+
 	runDir := filepath.Join(dir, "runs")
+	coloOne, _, err := median(*n, func() (time.Duration, int64, error) {
+		return timed(colo, "run", "--run-dir", runDir, "-f", one)
+	})
+	if err != nil {
+		return fmt.Errorf("colo one step: %w", err)
+	}
+	shOne, _, err := median(*n, func() (time.Duration, int64, error) {
+		return timed("sh", "-c", "echo one")
+	})
+	if err != nil {
+		return fmt.Errorf("sh one step: %w", err)
+	}
 	coloChain, rssChain, err := median(*n, func() (time.Duration, int64, error) {
 		return timed(colo, "run", "--run-dir", runDir, "-f", chain)
 	})
@@ -95,6 +113,8 @@ func run() error {
 		return fmt.Errorf("colo fan-out: %w", err)
 	}
 
+	fmt.Printf("a run of one step (colo's fixed cost): colo %v, sh %v\n",
+		coloOne.Round(time.Millisecond), shOne.Round(time.Millisecond))
 	fmt.Printf("%d sequential steps: colo %v, bash %v, ratio %.2fx (goal <= 1.3x)\n",
 		*steps, coloChain.Round(time.Millisecond), bashChain.Round(time.Millisecond), coloChain.Seconds()/bashChain.Seconds())
 	fmt.Printf("per-step overhead over bash: %v\n", ((coloChain - bashChain) / time.Duration(*steps)).Round(time.Microsecond))

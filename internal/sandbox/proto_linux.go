@@ -55,7 +55,16 @@ type wireMount struct {
 	InMemory bool `json:"inMemory,omitempty"`
 }
 
+// protocol is the version of these messages. A supervisor started from
+// another program (Spec.Supervisor) may come from another build: it
+// refuses a set-up of another version. Change it whenever a message's
+// fields or meaning change. (A variable only so that tests can play a
+// supervisor of another build.)
+var protocol = 1
+
 type wireSpec struct {
+	// Protocol is the caller's protocol version.
+	Protocol int         `json:"protocol"`
 	Mounts   []wireMount `json:"mounts,omitempty"`
 	Hostname string      `json:"hostname,omitempty"`
 	// Memory is where the sandbox's memory directory is mounted.
@@ -105,7 +114,14 @@ type message struct {
 	Unsupported bool   `json:"unsupported,omitempty"`
 
 	Code int `json:"code,omitempty"`
+
+	// Protocol, in a ready message that refuses the set-up, is the
+	// supervisor's protocol version.
+	Protocol int `json:"protocol,omitempty"`
 }
+
+// errProtocol is a set-up refused for its protocol version.
+var errProtocol = errors.New("sandbox protocol mismatch")
 
 // setErr records err in m, keeping its errno so that the other side can
 // still match it with errors.Is.

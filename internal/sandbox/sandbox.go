@@ -56,6 +56,13 @@ type Spec struct {
 	// Sources of a Group's or a process's Mounts. Its contents vanish
 	// with the sandbox. Only a Sandbox's Spec may set it.
 	Memory string
+	// Supervisor, if set, is a program to run as the supervisor in place
+	// of the running program: one whose main calls Main first thing when
+	// IsSupervisor(os.Args), and little else, so that it starts faster
+	// than a large program would. Start falls back to re-executing the
+	// running program when it cannot be run or was built from another
+	// version of this package. Only a Sandbox's Spec may set it.
+	Supervisor string
 }
 
 // Cmd is a process to run inside a sandbox.

@@ -100,10 +100,22 @@ func Start(ctx context.Context, spec Spec) (*Sandbox, error) {
 		ws.Memory = filepath.Clean(spec.Memory)
 	}
 	ws.UserNS = os.Geteuid() != 0
+	ws.Protocol = protocol
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if spec.Supervisor != "" {
+		s, err := launch(ctx, ws, spec.Supervisor)
+		if err == nil || errors.Is(err, ErrUnsupported) || ctx.Err() != nil {
+			return s, err
+		}
+		// Not a supervisor of this build: the running program is.
+	}
+	return launch(ctx, ws, "/proc/self/exe")
+}
 
+// launch starts program as the supervisor of a sandbox of ws.
+func launch(ctx context.Context, ws *wireSpec, program string) (*Sandbox, error) {
 	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: socket pair: %w", err)
@@ -136,7 +148,7 @@ func Start(ctx context.Context, spec Spec) (*Sandbox, error) {
 	}
 	s := &Sandbox{
 		cmd: &exec.Cmd{
-			Path:        "/proc/self/exe",
+			Path:        program,
 			Args:        []string{os.Args[0], SupervisorArg},
 			ExtraFiles:  []*os.File{theirs}, // fd 3, supervisorFD
 			SysProcAttr: sys,
@@ -363,6 +375,9 @@ func (s *Sandbox) Start(cmd Cmd) (*Process, error) { return s.start(cmd, 0) }
 func (s *Sandbox) newGroup(spec Spec) (uint64, error) {
 	if spec.Memory != "" {
 		return 0, errors.New("sandbox: group: a group has the sandbox's memory directory, not one of its own")
+	}
+	if spec.Supervisor != "" {
+		return 0, errors.New("sandbox: group: a group is served by the sandbox's supervisor, not one of its own")
 	}
 	ws, err := wire(spec, s.memory)
 	if err != nil {

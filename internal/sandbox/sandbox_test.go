@@ -28,6 +28,9 @@ import (
 // main does.
 func TestMain(m *testing.M) {
 	if sandbox.IsSupervisor(os.Args) {
+		if exe, _ := os.Executable(); filepath.Base(exe) == otherBuild {
+			sandbox.PlayOtherBuild()
+		}
 		os.Exit(sandbox.Main())
 	}
 	os.Exit(m.Run())
@@ -912,5 +915,78 @@ func TestSandboxOutlivesEndedThreads(t *testing.T) {
 	}
 	if out, exit := run(t, sb, sh("echo alive")); exit.Code != 0 || strings.TrimSpace(out) != "alive" {
 		t.Fatalf("after threads ended: %v: %q", exit, out)
+	}
+}
+
+// otherBuild is the name under which a copy of the test binary acts as a
+// supervisor built from another version of the package.
+const otherBuild = "other-build"
+
+// TestSupervisorProgram starts sandboxes with Spec.Supervisor and checks,
+// from inside, which program serves them (PID 1 of the sandbox): the one
+// named, or the running program when the one named cannot serve.
+func TestSupervisorProgram(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	other := filepath.Join(dir, otherBuild)
+	copyFile(t, self, other)
+	notSupervisor := filepath.Join(dir, "not-a-supervisor")
+	if err := os.WriteFile(notSupervisor, []byte("#!/bin/sh\necho not a supervisor >&2\nexit 3\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	lean := ""
+	if !testing.Short() {
+		if _, err := exec.LookPath("go"); err == nil {
+			lean = filepath.Join(dir, "colo-sandbox")
+			build := exec.Command("go", "build", "-o", lean, "github.com/colo-ci/colo/cmd/colo-sandbox")
+			if out, err := build.CombinedOutput(); err != nil {
+				t.Fatalf("build colo-sandbox: %v\n%s", err, out)
+			}
+		}
+	}
+
+	tests := []struct {
+		name       string
+		supervisor string
+		want       string
+	}{
+		{name: "none", supervisor: "", want: self},
+		{name: "missing program", supervisor: filepath.Join(dir, "missing"), want: self},
+		{name: "not a supervisor", supervisor: notSupervisor, want: self},
+		{name: "another build", supervisor: other, want: self},
+		{name: "lean program", supervisor: lean, want: lean},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.name == "lean program" && lean == "" {
+				t.Skip("builds cmd/colo-sandbox: not with -short or without go")
+			}
+			sb := start(t, sandbox.Spec{Supervisor: tt.supervisor})
+			out, exit := run(t, sb, sh("readlink /proc/1/exe"))
+			if exit.Code != 0 {
+				t.Fatalf("readlink: %v: %s", exit, out)
+			}
+			want, err := filepath.EvalSymlinks(tt.want)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.TrimSpace(out); got != want {
+				t.Errorf("the sandbox's supervisor is %s, want %s", got, want)
+			}
+		})
+	}
+}
+
+func copyFile(t *testing.T, src, dst string) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, b, 0o755); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -188,6 +188,11 @@ func supervise(f *os.File) error {
 	if m.Op != opSetup || m.Spec == nil {
 		return fmt.Errorf("expected %s message, got %q", opSetup, m.Op)
 	}
+	if m.Spec.Protocol != protocol {
+		reply := &message{Op: opReady, Protocol: protocol}
+		reply.setErr(fmt.Errorf("%w: the supervisor speaks version %d, the caller %d", errProtocol, protocol, m.Spec.Protocol))
+		return c.send(reply)
+	}
 	root, err := buildRoot(m.Spec)
 	if err != nil {
 		reply := &message{Op: opReady}

@@ -2,6 +2,8 @@ package local
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -30,9 +32,28 @@ func NewHost(ctx context.Context) *Host {
 	h := &Host{started: make(chan struct{})}
 	go func() {
 		defer close(h.started)
-		h.box, h.err = sandbox.Start(ctx, sandbox.Spec{Memory: "/tekton"})
+		h.box, h.err = sandbox.Start(ctx, sandbox.Spec{Memory: "/tekton", Supervisor: supervisorProgram()})
 	}()
 	return h
+}
+
+// supervisorName is the lean supervisor program (cmd/colo-sandbox) that
+// colo starts when it is installed beside colo: it starts in a few
+// milliseconds, where re-executing colo takes tens.
+const supervisorName = "colo-sandbox"
+
+// supervisorProgram returns the path of colo-sandbox beside the running
+// program, or "" to re-execute the running program.
+func supervisorProgram() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	p := filepath.Join(filepath.Dir(exe), supervisorName)
+	if fi, err := os.Stat(p); err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
+		return ""
+	}
+	return p
 }
 
 // sandbox waits for the supervisor's start.
