@@ -114,14 +114,7 @@ type message struct {
 	Unsupported bool   `json:"unsupported,omitempty"`
 
 	Code int `json:"code,omitempty"`
-
-	// Protocol, in a ready message that refuses the set-up, is the
-	// supervisor's protocol version.
-	Protocol int `json:"protocol,omitempty"`
 }
-
-// errProtocol is a set-up refused for its protocol version.
-var errProtocol = errors.New("sandbox protocol mismatch")
 
 // setErr records err in m, keeping its errno so that the other side can
 // still match it with errors.Is.

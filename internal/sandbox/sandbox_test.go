@@ -961,7 +961,7 @@ func TestSupervisorProgram(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if tt.name == "lean program" && lean == "" {
+			if tt.want == "" {
 				t.Skip("builds cmd/colo-sandbox: not with -short or without go")
 			}
 			sb := start(t, sandbox.Spec{Supervisor: tt.supervisor})

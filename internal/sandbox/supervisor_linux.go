@@ -189,8 +189,8 @@ func supervise(f *os.File) error {
 		return fmt.Errorf("expected %s message, got %q", opSetup, m.Op)
 	}
 	if m.Spec.Protocol != protocol {
-		reply := &message{Op: opReady, Protocol: protocol}
-		reply.setErr(fmt.Errorf("%w: the supervisor speaks version %d, the caller %d", errProtocol, protocol, m.Spec.Protocol))
+		reply := &message{Op: opReady}
+		reply.setErr(fmt.Errorf("the supervisor speaks protocol version %d, the caller %d", protocol, m.Spec.Protocol))
 		return c.send(reply)
 	}
 	root, err := buildRoot(m.Spec)

@@ -40,12 +40,11 @@ func Run(ctx context.Context, eng *engine.Engine, opts Options) (engine.Status, 
 		// A host of the run's own, started while the first tasks are
 		// laid out; closing it frees the run's memory.
 		r.opts.Host = NewHost(ctx)
-		r.memoryDir = "run-" + r.opts.Host.nextRun()
 		defer r.opts.Host.Close()
 	} else {
-		r.memoryDir = "run-" + opts.Host.nextRun()
 		defer r.freeMemory()
 	}
+	r.memoryDir = "run-" + r.opts.Host.nextRun()
 	return r.loop(ctx)
 }
 
