@@ -126,10 +126,19 @@ type Workspace struct {
 
 // StartStep asks the executor to run one step of a started attempt. Process
 // is fully substituted, including step results of earlier steps.
+//
+// Next, when set, is step Step+1 exactly as the engine will start it if
+// this step exits 0 and nothing else ends the attempt first: it uses
+// nothing this step produces. An executor may make it ready, or start it
+// as soon as this step has exited 0, as Tekton's entrypoint starts a step
+// once the one before has written its post file. It reports it only once
+// the engine has asked for it with a StartStep of its own; a process it
+// started ahead that the engine never asks for, it stops without a word.
 type StartStep struct {
 	Attempt AttemptID
 	Step    int
 	Process Process
+	Next    *Process
 }
 
 // StopAttempt asks the executor to stop an attempt now: send SIGTERM to the

@@ -153,6 +153,9 @@ type sim struct {
 	// reasons lists the run's condition reasons as they changed, after
 	// each call to Next.
 	reasons []string
+	// foreseen is the Next of each attempt's last StartStep: the engine
+	// promises to start that step just so.
+	foreseen map[AttemptID]StartStep
 }
 
 type pendingStep struct {
@@ -169,7 +172,7 @@ type timed struct {
 // run drives the engine to the end and returns the log.
 func run(t *testing.T, e *Engine, s script, cancels ...timed) *sim {
 	t.Helper()
-	x := &sim{t: t, e: e, script: s, now: t0, attempts: map[AttemptID]StartAttempt{}, running: map[AttemptID]*pendingStep{}}
+	x := &sim{t: t, e: e, script: s, now: t0, attempts: map[AttemptID]StartAttempt{}, running: map[AttemptID]*pendingStep{}, foreseen: map[AttemptID]StartStep{}}
 	x.events = append(x.events, cancels...)
 	for i := 0; i < 100000; i++ {
 		plan := e.Next(x.now)
@@ -220,6 +223,15 @@ func (x *sim) do(a Action) {
 			x.events = append(x.events, timed{at: x.now.Add(time.Second), ev: SidecarsReady{Attempt: a.ID, At: x.now.Add(time.Second)}})
 		}
 	case StartStep:
+		if f, ok := x.foreseen[a.Attempt]; ok && f.Step == a.Step {
+			if diff := cmp.Diff(f.Process, a.Process); diff != "" {
+				x.t.Errorf("step %d of %s#%d starts unlike its foreseen self (-foreseen +started):\n%s", a.Step, a.Attempt.TaskRun, a.Attempt.Retry, diff)
+			}
+		}
+		delete(x.foreseen, a.Attempt)
+		if a.Next != nil {
+			x.foreseen[a.Attempt] = StartStep{Attempt: a.Attempt, Step: a.Step + 1, Process: *a.Next}
+		}
 		x.started = append(x.started, a)
 		x.log = append(x.log, fmt.Sprintf("step %s#%d %s", a.Attempt.TaskRun, a.Attempt.Retry, a.Process.Name))
 		o := x.script.lookup(x.attempts[a.Attempt], a)

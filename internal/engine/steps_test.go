@@ -214,3 +214,60 @@ spec:
 		t.Errorf("status = %s, want True", got)
 	}
 }
+
+func TestStepsForeseen(t *testing.T) {
+	tests := []struct {
+		name  string
+		steps string
+		// want is, per StartStep in order, the container of its Next ("" for none).
+		want []string
+	}{{
+		name:  "a chain foresees every step but the first",
+		steps: `[{name: a, image: x, script: echo a}, {name: b, image: x, script: echo b}, {name: c, image: x, script: echo c}]`,
+		want:  []string{"step-b", "step-c", ""},
+	}, {
+		name:  "a step that reads a step result waits for it",
+		steps: `[{name: a, image: x, results: [{name: r}]}, {name: b, image: x, script: "echo $(steps.a.results.r)"}]`,
+		want:  []string{"", ""},
+	}, {
+		name:  "a step whose env names a step waits",
+		steps: `[{name: a, image: x}, {name: b, image: x, env: [{name: E, value: "$(steps.a.exitCode.path)"}]}]`,
+		want:  []string{"", ""},
+	}, {
+		name:  "a step with a when of its own waits",
+		steps: `[{name: a, image: x}, {name: b, image: x, when: [{input: "$(params.p)", operator: in, values: ["v"]}]}]`,
+		want:  []string{"", ""},
+	}, {
+		name:  "args naming a step wait; the step after is foreseen again",
+		steps: `[{name: a, image: x}, {name: b, image: x, args: ["$(steps.a.results.r)"]}, {name: c, image: x}]`,
+		want:  []string{"", "step-c", ""},
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEngine(t, `
+apiVersion: tekton.dev/v1
+kind: TaskRun
+metadata: {name: tr}
+spec:
+  params: [{name: p, value: v}]
+  taskSpec:
+    params: [{name: p}]
+    steps: `+tc.steps+`
+`, Options{})
+			x := run(t, e, script{})
+			var got []string
+			for _, a := range x.started {
+				if ss, ok := a.(StartStep); ok {
+					next := ""
+					if ss.Next != nil {
+						next = ss.Next.Name
+					}
+					got = append(got, next)
+				}
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("foreseen steps (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -2,13 +2,16 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/colo-ci/colo/internal/subst"
 	v1 "github.com/colo-ci/colo/pkg/apis/pipeline/v1"
 	"github.com/colo-ci/colo/pkg/apis/pipeline/v1beta1"
 )
@@ -341,11 +344,7 @@ func (r *taskRun) startNextStep(now time.Time) []Action {
 		return nil
 	}
 	vals := a.stepTimeValues(s)
-	step := s.step.DeepCopy()
-	step.Env = applyEnv(vals, step.Env)
-	step.Command = vals.ApplyArgs(step.Command)
-	step.Args = vals.ApplyArgs(step.Args)
-	step.Script = a.artifactValues(s).Apply(step.Script)
+	step := a.substituteStep(s, vals)
 	when := applyWhen(vals, step.When)
 	ok, err := evalWhen(when)
 	if err != nil {
@@ -361,7 +360,51 @@ func (r *taskRun) startNextStep(now time.Time) []Action {
 	s.started = true
 	a.running = i
 	r.status.Steps[i].ContainerState = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(now)}}
-	return []Action{StartStep{Attempt: a.id, Step: i, Process: r.stepProcess(s, step)}}
+	return []Action{StartStep{Attempt: a.id, Step: i, Process: r.stepProcess(s, step), Next: r.foreseeStep(i + 1)}}
+}
+
+// foreseeStep returns step i as startNextStep will start it once the step
+// before has exited 0, or nil when that depends on what the step before
+// produces: a step with a when of its own, or one that names any step's
+// results or artifacts, is left to then. Without either, the step's
+// step-time substitution changes nothing.
+func (r *taskRun) foreseeStep(i int) *Process {
+	a := r.att
+	if i >= len(a.steps) {
+		return nil
+	}
+	s := a.steps[i]
+	if len(s.step.When) > 0 || namesSteps(&s.step) {
+		return nil
+	}
+	p := r.stepProcess(s, a.substituteStep(s, a.stepTimeValues(s)))
+	return &p
+}
+
+// namesSteps reports whether a step's substituted fields name a step
+// variable, $(steps.<name>...).
+func namesSteps(s *v1.Step) bool {
+	has := func(v string) bool { return strings.Contains(v, "$(steps.") || strings.Contains(v, "$(steps[") }
+	if has(s.Script) || slices.ContainsFunc(s.Command, has) || slices.ContainsFunc(s.Args, has) {
+		return true
+	}
+	for _, e := range s.Env {
+		if has(e.Value) {
+			return true
+		}
+	}
+	return false
+}
+
+// substituteStep returns a copy of s's step with the step-time values vals
+// applied.
+func (a *attempt) substituteStep(s *stepRun, vals *subst.Values) *v1.Step {
+	step := s.step.DeepCopy()
+	step.Env = applyEnv(vals, step.Env)
+	step.Command = vals.ApplyArgs(step.Command)
+	step.Args = vals.ApplyArgs(step.Args)
+	step.Script = a.artifactValues(s).Apply(step.Script)
+	return step
 }
 
 // terminateStep records step i as terminated.
