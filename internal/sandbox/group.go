@@ -50,10 +50,45 @@ func (g *Group) Start(cmd Cmd) (*Process, error) {
 	if g.closed {
 		return nil, ErrClosed
 	}
-	p, err := g.s.start(cmd, g.id)
+	p, err := g.s.start(cmd, g.id, 0)
 	if err != nil {
 		return nil, err
 	}
+	g.track(p)
+	return p, nil
+}
+
+// StartAfter starts cmd in the group the moment prev, a process of the
+// group, exits 0, with no round trip through the caller: the supervisor
+// holds the request until then. Both must be Exclusive. It blocks until
+// cmd has started, and returns an error wrapping ErrNotStarted, having
+// started nothing, if prev ends otherwise or has ended already.
+func (g *Group) StartAfter(cmd Cmd, prev *Process) (*Process, error) {
+	g.mu.Lock()
+	closed := g.closed
+	g.mu.Unlock()
+	if closed {
+		return nil, ErrClosed
+	}
+	// Not under g.mu: Close must be able to stop prev meanwhile.
+	p, err := g.s.start(cmd, g.id, prev.id)
+	if err != nil {
+		return nil, err
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		// Close did not see it: stop it here.
+		_ = p.Signal(syscall.SIGKILL)
+		<-p.Done()
+		return nil, ErrClosed
+	}
+	g.track(p)
+	return p, nil
+}
+
+// track adds p to the group's processes until it ends; g.mu is held.
+func (g *Group) track(p *Process) {
 	g.procs[p] = struct{}{}
 	go func() {
 		<-p.Done()
@@ -61,7 +96,6 @@ func (g *Group) Start(cmd Cmd) (*Process, error) {
 		delete(g.procs, p)
 		g.mu.Unlock()
 	}()
-	return p, nil
 }
 
 // Close kills the process group of every process the group started that

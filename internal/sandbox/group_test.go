@@ -341,3 +341,130 @@ func TestExclusiveProcesses(t *testing.T) {
 		t.Error("an exclusive process started outside a group")
 	}
 }
+
+func TestStartAfter(t *testing.T) {
+	tests := []struct {
+		name string
+		// prev is the script of the process to follow; kill kills it.
+		prev string
+		kill bool
+		// ended lets prev end before the request is made.
+		ended bool
+		// shared makes the follower not exclusive.
+		shared      bool
+		wantStarted bool
+	}{
+		{name: "follows a process that exits 0", prev: "sleep 0.3; echo prev >> /workspace/order", wantStarted: true},
+		{name: "not after a failure", prev: "sleep 0.3; echo prev >> /workspace/order; exit 3"},
+		{name: "not after a kill", prev: "sleep 30", kill: true},
+		{name: "not after a process that has ended", prev: "echo prev >> /workspace/order", ended: true},
+		{name: "only an exclusive process follows", prev: "sleep 0.3; echo prev >> /workspace/order", shared: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sb := start(t, sandbox.Spec{})
+			ws := t.TempDir()
+			g, err := sb.Group(sandbox.Spec{Mounts: []sandbox.Mount{{Source: ws, Target: "/workspace"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { g.Close() })
+			own := func(name string) string {
+				d := t.TempDir()
+				if err := os.WriteFile(filepath.Join(d, "who"), []byte(name), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return d
+			}
+			prevCmd := sh(tc.prev)
+			prevCmd.Mounts, prevCmd.Exclusive = []sandbox.Mount{{Source: own("prev"), Target: "/own"}}, true
+			prev, err := g.Start(prevCmd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.ended {
+				prev.Wait()
+			}
+			if tc.kill {
+				go func() {
+					time.Sleep(200 * time.Millisecond)
+					prev.Signal(syscall.SIGKILL)
+				}()
+			}
+			out, err := os.CreateTemp(t.TempDir(), "out")
+			if err != nil {
+				t.Fatal(err)
+			}
+			next := sh("cat /own/who >> /workspace/order; echo >> /workspace/order; cat /workspace/order")
+			next.Mounts, next.Exclusive = []sandbox.Mount{{Source: own("next"), Target: "/own"}}, !tc.shared
+			next.Stdout = out
+			p, err := g.StartAfter(next, prev)
+			if !tc.wantStarted {
+				if err == nil {
+					t.Fatalf("StartAfter started the process")
+				}
+				if !tc.shared && !errors.Is(err, sandbox.ErrNotStarted) {
+					t.Errorf("StartAfter: %v, want ErrNotStarted", err)
+				}
+				prev.Wait()
+				time.Sleep(100 * time.Millisecond)
+				if b, _ := os.ReadFile(filepath.Join(ws, "order")); strings.Contains(string(b), "next") {
+					t.Errorf("the follower ran: %q", b)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("StartAfter: %v", err)
+			}
+			select {
+			case <-prev.Done():
+			default:
+				t.Error("the follower started before the process it follows ended")
+			}
+			if exit, err := p.Wait(); err != nil || exit.Code != 0 {
+				t.Fatalf("follower: %v, %v", exit, err)
+			}
+			b, _ := os.ReadFile(out.Name())
+			if diff := cmp.Diff("prev\nnext\n", string(b)); diff != "" {
+				t.Errorf("order of writes and the follower's own mount (-want +got):\n%s", diff)
+			}
+			// The follower's mounts were its own, and are gone with it.
+			if out, exit := run(t, g, sh("test -e /own/who && cat /own/who || echo none")); exit.Code != 0 || strings.TrimSpace(out) != "none" {
+				t.Errorf("after the follower: %v: %q, want none", exit, out)
+			}
+		})
+	}
+}
+
+func TestStartAfterWhileTheGroupCloses(t *testing.T) {
+	sb := start(t, sandbox.Spec{})
+	g, err := sb.Group(sandbox.Spec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prevCmd := sh("sleep 30")
+	prevCmd.Exclusive = true
+	prev, err := g.Start(prevCmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		next := sh("true")
+		next.Exclusive = true
+		_, err := g.StartAfter(next, prev)
+		done <- err
+	}()
+	time.Sleep(100 * time.Millisecond)
+	if err := g.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Error("a follower started after its group closed")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("StartAfter still waits after its group closed")
+	}
+}

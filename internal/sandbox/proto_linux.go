@@ -60,7 +60,7 @@ type wireMount struct {
 // refuses a set-up of another version. Change it whenever a message's
 // fields or meaning change. (A variable only so that tests can play a
 // supervisor of another build.)
-var protocol = 1
+var protocol = 2
 
 type wireSpec struct {
 	// Protocol is the caller's protocol version.
@@ -98,6 +98,13 @@ type message struct {
 	Hostname string `json:"hostname,omitempty"`
 	// Exclusive makes the process's mounts the group's while it runs.
 	Exclusive bool `json:"exclusive,omitempty"`
+	// After names a running exclusive process of the same group: the new
+	// one, exclusive too, starts the moment that one has exited 0, and
+	// not at all otherwise. The reply comes then.
+	After uint64 `json:"after,omitempty"`
+	// NotStarted marks the reply to a start request whose After did not
+	// exit 0, or had ended already.
+	NotStarted bool `json:"notStarted,omitempty"`
 
 	// Group names a group the supervisor made: a start request with one
 	// starts the process in it.

@@ -28,6 +28,10 @@ var ErrUnsupported = fmt.Errorf("mount namespaces are not available: %w", errors
 // processes whose end the sandbox could no longer report.
 var ErrClosed = errors.New("sandbox closed")
 
+// ErrNotStarted is returned by Group.StartAfter when the process to follow
+// did not exit 0.
+var ErrNotStarted = errors.New("not started: the process it was to follow did not exit 0")
+
 // Mount makes the host path Source visible at Target inside the sandbox.
 type Mount struct {
 	// Source is a host directory or file. A relative path is taken from the

@@ -368,7 +368,7 @@ func (s *Sandbox) call(m *message, fds ...int) (reply, error) {
 // Start starts cmd in the sandbox. Its process gets a process group of its
 // own; when it exits, whatever is left in that group is killed, as a
 // container's processes die with its main process.
-func (s *Sandbox) Start(cmd Cmd) (*Process, error) { return s.start(cmd, 0) }
+func (s *Sandbox) Start(cmd Cmd) (*Process, error) { return s.start(cmd, 0, 0) }
 
 // newGroup asks the supervisor for a group described by spec and returns
 // its id.
@@ -398,8 +398,9 @@ func (s *Sandbox) endGroup(id uint64) error {
 	return nil
 }
 
-// start starts cmd in group (0: in the sandbox itself).
-func (s *Sandbox) start(cmd Cmd, group uint64) (*Process, error) {
+// start starts cmd in group (0: in the sandbox itself), after process
+// after has exited 0 if after is not 0.
+func (s *Sandbox) start(cmd Cmd, group, after uint64) (*Process, error) {
 	if s.userNS && (cmd.UID != nil && *cmd.UID != 0 || cmd.GID != nil && *cmd.GID != 0) {
 		return nil, fmt.Errorf("sandbox: start %s: only uid and gid 0 (the caller) exist in this sandbox's user namespace", cmd.Path)
 	}
@@ -415,6 +416,7 @@ func (s *Sandbox) start(cmd Cmd, group uint64) (*Process, error) {
 		Hostname:  cmd.Hostname,
 		Exclusive: cmd.Exclusive,
 		Group:     group,
+		After:     after,
 	}
 	if m.Env == nil {
 		m.Env = os.Environ()
@@ -440,6 +442,9 @@ func (s *Sandbox) start(cmd Cmd, group uint64) (*Process, error) {
 		m.Mounts = ws.Mounts
 	}
 	r, err := s.call(m, fds...)
+	if err != nil && r.m != nil && r.m.NotStarted {
+		return nil, fmt.Errorf("sandbox: start %s: %w: %w", cmd.Path, ErrNotStarted, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: start %s: %w", cmd.Path, err)
 	}

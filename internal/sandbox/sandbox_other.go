@@ -14,7 +14,7 @@ import (
 type Sandbox struct{}
 
 // Process is a process started in a sandbox.
-type Process struct{}
+type Process struct{ id uint64 }
 
 // Start returns an error wrapping ErrUnsupported: mount namespaces exist
 // only on Linux.
@@ -25,9 +25,9 @@ func Start(ctx context.Context, spec Spec) (*Sandbox, error) {
 // Start returns ErrUnsupported.
 func (s *Sandbox) Start(cmd Cmd) (*Process, error) { return nil, ErrUnsupported }
 
-func (s *Sandbox) newGroup(spec Spec) (uint64, error)            { return 0, ErrUnsupported }
-func (s *Sandbox) endGroup(id uint64) error                      { return ErrUnsupported }
-func (s *Sandbox) start(cmd Cmd, group uint64) (*Process, error) { return nil, ErrUnsupported }
+func (s *Sandbox) newGroup(spec Spec) (uint64, error)                   { return 0, ErrUnsupported }
+func (s *Sandbox) endGroup(id uint64) error                             { return ErrUnsupported }
+func (s *Sandbox) start(cmd Cmd, group, after uint64) (*Process, error) { return nil, ErrUnsupported }
 
 // Close does nothing.
 func (s *Sandbox) Close() error { return nil }

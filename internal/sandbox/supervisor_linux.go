@@ -73,6 +73,9 @@ type supervisor struct {
 	byID    map[uint64]int
 	// exclusive maps a running exclusive process to its group.
 	exclusive map[uint64]*group
+	// after maps a running exclusive process to the start request that
+	// waits for it to exit 0 (see message.After).
+	after map[uint64]*waiting
 
 	// groups are only touched by the goroutine that reads requests.
 	groups    map[uint64]*group
@@ -133,6 +136,24 @@ func (g *group) close() {
 		unix.Close(g.serial)
 		g.serial = -1
 	}
+}
+
+// waiting is a start request held until the process it follows has ended,
+// with the fds and mount sources that came with it, taken at home.
+type waiting struct {
+	m    *message
+	g    *group
+	fds  []int
+	srcs []openSource
+}
+
+// drop answers w's request without starting it and releases what it holds.
+func (s *supervisor) drop(w *waiting, err error) {
+	reply := &message{Op: opStarted, ID: w.m.ID, NotStarted: true}
+	reply.setErr(err)
+	_ = s.c.send(reply)
+	closeSources(w.srcs)
+	closeAll(w.fds)
 }
 
 // home is the namespaces of the thread that reads requests, to which it
@@ -235,6 +256,7 @@ func supervise(f *os.File) error {
 		byPid:     map[int]uint64{},
 		byID:      map[uint64]int{},
 		exclusive: map[uint64]*group{},
+		after:     map[uint64]*waiting{},
 		groups:    map[uint64]*group{},
 	}
 	// The memory directory travels to the caller as an fd: a path under
@@ -270,6 +292,12 @@ func supervise(f *os.File) error {
 			closeAll(fds)
 			if g := s.groups[m.Group]; g != nil {
 				s.mu.Lock() // the reaper may be undoing in it
+				for id, w := range s.after {
+					if w.g == g {
+						delete(s.after, id)
+						s.drop(w, errors.New("its group has ended"))
+					}
+				}
 				g.close()
 				s.mu.Unlock()
 				delete(s.groups, m.Group)
@@ -396,16 +424,21 @@ func homeNamespaces() (home, error) {
 }
 
 func (s *supervisor) start(m *message, fds []int) {
-	defer closeAll(fds)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// The process's own mounts' sources are taken here, at home, where
 	// no group's mount covers a host path.
 	srcs, err := s.sources(m.Mounts)
 	if err != nil {
+		closeAll(fds)
 		s.replyStarted(m, 0, err)
 		return
 	}
+	if m.After != 0 {
+		s.hold(m, fds, srcs)
+		return
+	}
+	defer closeAll(fds)
 	defer closeSources(srcs)
 	if m.Group == 0 {
 		if m.Exclusive {
@@ -429,6 +462,59 @@ func (s *supervisor) start(m *message, fds []int) {
 		s.replyStarted(m, 0, errors.New("the group already runs an exclusive process"))
 		return
 	}
+	s.startIn(g, m, srcs, fds)
+}
+
+// hold keeps start request m (with After) until the process it follows
+// has ended; the reaper then starts it (see follow). s.mu is held.
+func (s *supervisor) hold(m *message, fds []int, srcs []openSource) {
+	w := &waiting{m: m, fds: fds, srcs: srcs}
+	g := s.exclusive[m.After]
+	switch {
+	case !m.Exclusive:
+		s.drop(w, errors.New("only an exclusive process can follow another"))
+	case g == nil:
+		s.drop(w, fmt.Errorf("process %d is not running", m.After))
+	case s.groups[m.Group] != g:
+		s.drop(w, fmt.Errorf("process %d is not of group %d", m.After, m.Group))
+	case m.Hostname != "" && m.Hostname != g.hostname:
+		s.drop(w, fmt.Errorf("a process of a group has the group's host name %q, not %q", g.hostname, m.Hostname))
+	case s.after[m.After] != nil:
+		s.drop(w, fmt.Errorf("another process already follows process %d", m.After))
+	default:
+		w.g = g
+		s.after[m.After] = w
+	}
+}
+
+// follow starts the request waiting for process id, now ended with ws, if
+// it exited 0, from the reaper's thread; s.mu is held, and id's mounts are
+// undone.
+func (s *supervisor) follow(id uint64, ws unix.WaitStatus, ownFS bool) {
+	w := s.after[id]
+	if w == nil {
+		return
+	}
+	delete(s.after, id)
+	switch {
+	case ws.Signaled():
+		s.drop(w, fmt.Errorf("process %d was killed by %v", id, ws.Signal()))
+	case ws.ExitStatus() != 0:
+		s.drop(w, fmt.Errorf("process %d exited with code %d", id, ws.ExitStatus()))
+	case !ownFS:
+		// Without a file system context of its own, this thread may
+		// not enter a group's namespaces: the caller starts it.
+		s.drop(w, errors.New("the reaper cannot start processes here"))
+	default:
+		s.startIn(w.g, w.m, w.srcs, w.fds)
+		closeSources(w.srcs)
+		closeAll(w.fds)
+	}
+}
+
+// startIn starts m in group g, from the calling thread, which is locked,
+// has a file system context of its own and is at home; s.mu is held.
+func (s *supervisor) startIn(g *group, m *message, srcs []openSource, fds []int) {
 	// Forked in the group's namespaces; the reply goes before the
 	// process's mounts are undone, which can wait for the kernel.
 	leave, err := s.home.enter(g)
@@ -758,6 +844,7 @@ func (s *supervisor) reap() {
 			}
 			_ = s.c.send(m)
 			s.undoExclusive(id, ownFS)
+			s.follow(id, ws, ownFS)
 		}
 		s.mu.Unlock()
 	}
