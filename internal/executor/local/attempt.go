@@ -16,6 +16,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 
 	"github.com/colo-ci/colo/internal/engine"
 	"github.com/colo-ci/colo/internal/sandbox"
@@ -49,6 +50,9 @@ type attempt struct {
 	step     *running // the running step, if any
 	sidecars []*running
 	stopped  bool
+	// ahead is the step the supervisor starts once the running one
+	// exits 0, if any (see engine.StartStep.Next).
+	ahead *ahead
 
 	// creds are the entries of /tekton/creds that each step sees in its
 	// $HOME (see writeCredentials).
@@ -57,6 +61,33 @@ type attempt struct {
 	// shared makes the directories the task's processes share writable
 	// for every user (see othersWrite).
 	shared bool
+}
+
+// ahead is a step handed to the supervisor to start the moment the step
+// before exits 0. Its output waits in its pipes until the engine asks for
+// the step and it is adopted; one the engine never asks for is stopped.
+type ahead struct {
+	step int
+	p    engine.Process
+	pr   *prepared
+	// resolved is closed once proc is set (started) or not (err).
+	resolved chan struct{}
+	proc     *sandbox.Process
+	at       time.Time // when it started
+	err      error
+}
+
+// discard stops an ahead step that is not to be adopted and releases what
+// it holds, once it has resolved.
+func (h *ahead) discard() {
+	<-h.resolved
+	if h.proc != nil {
+		_ = h.proc.Signal(syscall.SIGKILL)
+		<-h.proc.Done()
+	}
+	if h.pr != nil {
+		h.pr.release()
+	}
 }
 
 // running is a process of the attempt and how to stop it.
@@ -432,17 +463,81 @@ func (a *attempt) startSidecars() {
 
 // startStep runs one step and reports StepFinished when it ends. It
 // returns at once; the step starts when the attempt's set-up is done.
-func (a *attempt) startStep(i int, p engine.Process) {
+func (a *attempt) startStep(i int, p engine.Process, next *engine.Process) {
 	a.r.wg.Add(1)
 	go func() {
 		defer a.r.wg.Done()
 		<-a.ready
-		a.r.send(a.runStep(i, p))
+		a.r.send(a.runStep(i, p, next))
 	}()
 }
 
-// runStep runs step i to its end and says how it ended.
-func (a *attempt) runStep(i int, p engine.Process) engine.StepFinished {
+// goAhead prepares step i+1, next, while step i starts, and hands it to
+// the supervisor to start once step i exits 0; the caller passes step i's
+// process, or nil if it did not start, to the function it returns. It does
+// so only when that is safe: not for a step that writes its output to
+// files of its own (they would appear for a step that may never run).
+func (a *attempt) goAhead(i int, next *engine.Process) func(prev *sandbox.Process) {
+	if next == nil || next.StdoutPath != "" || next.StderrPath != "" {
+		return func(*sandbox.Process) {}
+	}
+	h := &ahead{step: i + 1, p: *next, resolved: make(chan struct{})}
+	a.mu.Lock()
+	if a.stopped || a.ahead != nil {
+		a.mu.Unlock()
+		return func(*sandbox.Process) {}
+	}
+	a.ahead = h
+	a.mu.Unlock()
+	prevc := make(chan *sandbox.Process, 1)
+	a.r.wg.Add(1)
+	go func() {
+		defer a.r.wg.Done()
+		defer close(h.resolved)
+		own, err := a.processMounts(*next, i+1)
+		if err == nil {
+			h.pr, err = a.prepare(*next, i+1, own, nil)
+		}
+		prev := <-prevc
+		switch {
+		case err != nil:
+			h.err = err
+		case prev == nil:
+			h.err = fmt.Errorf("step %d did not start", i)
+		default:
+			h.proc, h.err = a.box.StartAfter(h.pr.cmd, prev)
+			h.at = time.Now()
+		}
+		if h.pr != nil {
+			h.pr.started()
+		}
+	}()
+	return func(prev *sandbox.Process) { prevc <- prev }
+}
+
+// takeAhead returns step i started ahead, as p, or nil when it was not:
+// then the caller starts it itself.
+func (a *attempt) takeAhead(i int, p engine.Process) (*prepared, *sandbox.Process, time.Time) {
+	a.mu.Lock()
+	h := a.ahead
+	if h != nil && h.step <= i {
+		a.ahead = nil
+	}
+	a.mu.Unlock()
+	if h == nil || h.step > i {
+		return nil, nil, time.Time{}
+	}
+	<-h.resolved
+	if h.step != i || h.proc == nil || !equality.Semantic.DeepEqual(h.p, p) {
+		h.discard()
+		return nil, nil, time.Time{}
+	}
+	return h.pr, h.proc, h.at
+}
+
+// runStep runs step i to its end and says how it ended; next is the step
+// after it, if known ahead.
+func (a *attempt) runStep(i int, p engine.Process, next *engine.Process) engine.StepFinished {
 	started := time.Now()
 	failed := func(reason string, err error) engine.StepFinished {
 		ev := engine.StepFinished{Attempt: a.spec.ID, Step: i, ExitCode: -1, Reason: reason, StartedAt: started, At: time.Now()}
@@ -454,21 +549,37 @@ func (a *attempt) runStep(i int, p engine.Process) engine.StepFinished {
 	if a.isStopped() {
 		return failed("Cancelled", nil)
 	}
-	own, err := a.processMounts(p, i)
-	if err != nil {
-		return failed("StartFailed", err)
+	var run *running
+	pr, proc, at := a.takeAhead(i, p)
+	follow := a.goAhead(i, next)
+	defer func() {
+		if run == nil {
+			follow(nil)
+		}
+	}()
+	if proc != nil {
+		var err error
+		if run, err = a.attach(pr, proc); err != nil {
+			return failed("StartFailed", err)
+		}
+		started = at
+	} else {
+		own, err := a.processMounts(p, i)
+		if err != nil {
+			return failed("StartFailed", err)
+		}
+		var stdoutFile, stderrFile string
+		if p.StdoutPath != "" {
+			stdoutFile = a.hostPath(p.StdoutPath, own)
+		}
+		if p.StderrPath != "" {
+			stderrFile = a.hostPath(p.StderrPath, own)
+		}
+		if run, err = a.start(p, i, own, &outputs{stdout: stdoutFile, stderr: stderrFile}); err != nil {
+			return failed("StartFailed", err)
+		}
 	}
-	var stdoutFile, stderrFile string
-	if p.StdoutPath != "" {
-		stdoutFile = a.hostPath(p.StdoutPath, own)
-	}
-	if p.StderrPath != "" {
-		stderrFile = a.hostPath(p.StderrPath, own)
-	}
-	run, err := a.start(p, i, own, &outputs{stdout: stdoutFile, stderr: stderrFile})
-	if err != nil {
-		return failed("StartFailed", err)
-	}
+	follow(run.proc)
 	a.mu.Lock()
 	a.step = run
 	stopped := a.stopped
@@ -526,7 +637,8 @@ func (a *attempt) stepDone(int) {
 	a.mu.Unlock()
 }
 
-// stop terminates the running step and the sidecars.
+// stop terminates the running step and the sidecars, and any step
+// started ahead.
 func (a *attempt) stop() {
 	a.mu.Lock()
 	a.stopped = true
@@ -534,7 +646,12 @@ func (a *attempt) stop() {
 	if a.step != nil {
 		procs = append(procs, a.step)
 	}
+	h := a.ahead
+	a.ahead = nil
 	a.mu.Unlock()
+	if h != nil {
+		go h.discard()
+	}
 	for _, p := range procs {
 		go terminate(p)
 	}
@@ -544,7 +661,13 @@ func (a *attempt) stop() {
 func (a *attempt) close() {
 	a.mu.Lock()
 	side := append([]*running{}, a.sidecars...)
+	h := a.ahead
+	a.ahead = nil
 	a.mu.Unlock()
+	if h != nil {
+		// Started ahead for a step the engine did not ask for.
+		h.discard()
+	}
 	var wg sync.WaitGroup
 	for _, p := range side {
 		wg.Add(1)
@@ -598,6 +721,68 @@ type outputs struct{ stdout, stderr string }
 
 // start starts a step (i >= 0) or sidecar (i < 0) in the attempt's sandbox.
 func (a *attempt) start(p engine.Process, i int, mounts []sandbox.Mount, outs *outputs) (*running, error) {
+	pr, err := a.prepare(p, i, mounts, outs)
+	if err != nil {
+		return nil, err
+	}
+	proc, err := a.box.Start(pr.cmd)
+	// A script written just now may still be open for writing in a
+	// process forked at that moment (by another attempt starting its
+	// sandbox) until that process execs: the kernel refuses to run it
+	// meanwhile. That passes within milliseconds.
+	for try := 0; errors.Is(err, syscall.ETXTBSY) && try < 50; try++ {
+		time.Sleep(2 * time.Millisecond)
+		proc, err = a.box.Start(pr.cmd)
+	}
+	pr.started()
+	if err != nil {
+		pr.release()
+		return nil, err
+	}
+	return a.attach(pr, proc)
+}
+
+// prepared is a process ready to be started: its command, and the pipes
+// and files its output goes to.
+type prepared struct {
+	p     engine.Process
+	cmd   sandbox.Cmd
+	label string
+	sinks [2][]io.Writer
+	// rd and wr are the read and write ends of the stdout and stderr
+	// pipes; wr is closed once the process has started (or not).
+	rd, wr [2]*os.File
+}
+
+// started closes the write ends of the pipes, which the process holds now.
+func (pr *prepared) started() {
+	for k, w := range pr.wr {
+		if w != nil {
+			w.Close()
+			pr.wr[k] = nil
+		}
+	}
+}
+
+// release closes what pr holds, for a process that is not to run.
+func (pr *prepared) release() {
+	pr.started()
+	for _, r := range pr.rd {
+		if r != nil {
+			r.Close()
+		}
+	}
+	for _, ws := range pr.sinks {
+		for _, w := range ws {
+			if c, ok := w.(io.Closer); ok {
+				c.Close()
+			}
+		}
+	}
+}
+
+// prepare works out how to start a step (i >= 0) or sidecar (i < 0).
+func (a *attempt) prepare(p engine.Process, i int, mounts []sandbox.Mount, outs *outputs) (*prepared, error) {
 	if a.box == nil {
 		return nil, fmt.Errorf("the task's sandbox is not set up")
 	}
@@ -609,45 +794,42 @@ func (a *attempt) start(p engine.Process, i int, mounts []sandbox.Mount, outs *o
 	if err != nil {
 		return nil, withReason("CreateContainerConfigError", err)
 	}
-	label := strings.TrimPrefix(strings.TrimPrefix(p.Name, "step-"), "sidecar-")
+	pr := &prepared{p: p}
+	pr.label = strings.TrimPrefix(strings.TrimPrefix(p.Name, "step-"), "sidecar-")
 	if strings.HasPrefix(p.Name, "sidecar-") {
-		label = p.Name
+		pr.label = p.Name
 	}
-	logw, err := a.r.opts.Store.StepLog(a.spec.ID.TaskRun, a.spec.ID.Retry, p.Name)
-	if err != nil {
-		return nil, err
-	}
-	var sinks [2][]io.Writer
 	if outs != nil {
 		for k, path := range []string{outs.stdout, outs.stderr} {
 			if path == "" {
 				continue
 			}
 			if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
+				pr.release()
 				return nil, err
 			}
 			f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o666)
 			if err != nil {
+				pr.release()
 				return nil, err
 			}
-			sinks[k] = append(sinks[k], f)
+			pr.sinks[k] = append(pr.sinks[k], f)
 		}
 	}
-	stdoutR, stdoutW, err := os.Pipe()
-	if err != nil {
-		return nil, err
+	for k := range pr.rd {
+		pr.rd[k], pr.wr[k], err = os.Pipe()
+		if err != nil {
+			pr.release()
+			return nil, err
+		}
 	}
-	stderrR, stderrW, err := os.Pipe()
-	if err != nil {
-		return nil, err
-	}
-	cmd := sandbox.Cmd{
+	pr.cmd = sandbox.Cmd{
 		Path:     argv[0],
 		Args:     argv,
 		Env:      env,
 		Dir:      p.WorkingDir,
-		Stdout:   stdoutW,
-		Stderr:   stderrW,
+		Stdout:   pr.wr[0],
+		Stderr:   pr.wr[1],
 		MkdirDir: p.WorkingDir != "",
 		Mounts:   mounts,
 		// Steps run one after another: each has its mounts in the
@@ -656,30 +838,25 @@ func (a *attempt) start(p engine.Process, i int, mounts []sandbox.Mount, outs *o
 	}
 	if os.Geteuid() == 0 {
 		if uid, gid, ok := a.user(p); ok {
-			cmd.UID, cmd.GID = &uid, &gid
+			pr.cmd.UID, pr.cmd.GID = &uid, &gid
 		}
 	}
-	proc, err := a.box.Start(cmd)
-	// A script written just now may still be open for writing in a
-	// process forked at that moment (by another attempt starting its
-	// sandbox) until that process execs: the kernel refuses to run it
-	// meanwhile. That passes within milliseconds.
-	for try := 0; errors.Is(err, syscall.ETXTBSY) && try < 50; try++ {
-		time.Sleep(2 * time.Millisecond)
-		proc, err = a.box.Start(cmd)
-	}
-	stdoutW.Close()
-	stderrW.Close()
+	return pr, nil
+}
+
+// attach copies the output of pr's process, started as proc, to its log,
+// its files and the run's sink, and returns it running.
+func (a *attempt) attach(pr *prepared, proc *sandbox.Process) (*running, error) {
+	logw, err := a.r.opts.Store.StepLog(a.spec.ID.TaskRun, a.spec.ID.Retry, pr.p.Name)
 	if err != nil {
-		stdoutR.Close()
-		stderrR.Close()
-		logw.Close()
+		_ = proc.Signal(syscall.SIGKILL)
+		pr.release()
 		return nil, err
 	}
 	run := &running{proc: proc, done: make(chan struct{})}
 	var copying sync.WaitGroup
 	var logMu sync.Mutex
-	for k, rd := range []*os.File{stdoutR, stderrR} {
+	for k, rd := range pr.rd {
 		copying.Add(1)
 		go func(rd *os.File, extra []io.Writer) {
 			defer copying.Done()
@@ -695,7 +872,7 @@ func (a *attempt) start(p engine.Process, i int, mounts []sandbox.Mount, outs *o
 					_, _ = io.WriteString(logw, line)
 					logMu.Unlock()
 					if a.r.opts.Sink != nil {
-						a.r.opts.Sink.Line(a.task, label, strings.TrimRight(line, "\n"))
+						a.r.opts.Sink.Line(a.task, pr.label, strings.TrimRight(line, "\n"))
 					}
 				}
 				if err != nil {
@@ -707,7 +884,7 @@ func (a *attempt) start(p engine.Process, i int, mounts []sandbox.Mount, outs *o
 					c.Close()
 				}
 			}
-		}(rd, sinks[k])
+		}(rd, pr.sinks[k])
 	}
 	go func() {
 		exit, err := proc.Wait()

@@ -215,7 +215,7 @@ func (r *runner) do(ctx context.Context, a engine.Action) {
 			r.send(engine.StepFinished{Attempt: a.Attempt, Step: a.Step, ExitCode: -1, Reason: "StartFailed", Message: "attempt was not set up", At: time.Now()})
 			return
 		}
-		at.startStep(a.Step, a.Process)
+		at.startStep(a.Step, a.Process, a.Next)
 	case engine.StopAttempt:
 		if at := r.attempts[a.Attempt]; at != nil {
 			at.stop()

@@ -492,3 +492,69 @@ spec:
 		t.Errorf("the run wrote %s on the host", filepath.Join(home, ".git-credentials"))
 	}
 }
+
+// The step after a running one is handed to the sandbox ahead, to start
+// the moment the running one exits 0 (see engine.StartStep.Next). It must
+// still run only when upstream would run it.
+func TestStepsStartedAheadRunOnlyWhenDue(t *testing.T) {
+	tests := []struct {
+		name    string
+		first   string // the first step's script and fields
+		cancel  bool
+		wantRan bool
+		want    v1.Condition
+	}{
+		{name: "after a step that exits 0", first: "script: exit 0", wantRan: true, want: v1.Condition{Type: "Succeeded", Status: corev1.ConditionTrue, Reason: "Succeeded"}},
+		{name: "not after a step that fails", first: "script: sleep 0.2; exit 1", want: v1.Condition{Type: "Succeeded", Status: corev1.ConditionFalse, Reason: "StepFailed"}},
+		{name: "after a failure that is allowed", first: "{onError: continue, script: exit 3}", wantRan: true, want: v1.Condition{Type: "Succeeded", Status: corev1.ConditionTrue, Reason: "Succeeded"}},
+		{name: "not after a step that times out", first: "{timeout: 200ms, script: sleep 5}", want: v1.Condition{Type: "Succeeded", Status: corev1.ConditionFalse, Reason: "StepFailed"}},
+		{name: "not after a cancelled step", first: "script: sleep 5", cancel: true, want: v1.Condition{Type: "Succeeded", Status: corev1.ConditionFalse, Reason: "TaskRunCancelled"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			marks := t.TempDir()
+			var cancel chan v1.PipelineRunSpecStatus
+			if tc.cancel {
+				cancel = make(chan v1.PipelineRunSpecStatus, 1)
+				go func() {
+					time.Sleep(500 * time.Millisecond)
+					cancel <- v1.PipelineRunSpecStatusCancelled
+				}()
+			}
+			first := strings.TrimPrefix(tc.first, "{")
+			first = strings.TrimSuffix(first, "}")
+			st, out, dir := run(t, `
+apiVersion: tekton.dev/v1
+kind: TaskRun
+metadata:
+  name: ahead
+spec:
+  taskSpec:
+    steps:
+      - {name: first, image: alpine, `+first+`}
+      - name: second
+        image: alpine
+        script: ": > `+marks+`/second; echo second ran"
+`, cancel)
+			if got := condition(st); got != tc.want {
+				t.Errorf("condition = %+v, want %+v; logs %q", got, tc.want, out)
+			}
+			_, err := os.Stat(filepath.Join(marks, "second"))
+			if ran := err == nil; ran != tc.wantRan {
+				t.Errorf("second step ran: %v, want %v", ran, tc.wantRan)
+			}
+			wantOut := []string{}
+			if tc.wantRan {
+				wantOut = []string{"[ahead : second] second ran"}
+			}
+			out = append([]string{}, out...)
+			if diff := cmp.Diff(wantOut, out); diff != "" {
+				t.Errorf("logs (-want +got):\n%s", diff)
+			}
+			_, err = os.Stat(filepath.Join(dir, "logs", "ahead", "0", "step-second.log"))
+			if kept := err == nil; kept != tc.wantRan {
+				t.Errorf("second step's log kept: %v, want %v", kept, tc.wantRan)
+			}
+		})
+	}
+}
