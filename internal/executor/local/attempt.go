@@ -61,6 +61,10 @@ type attempt struct {
 	// shared makes the directories the task's processes share writable
 	// for every user (see othersWrite).
 	shared bool
+
+	// shell is the /bin/sh every step and sidecar has (see imageShell),
+	// mounted once for the attempt; "" when they differ.
+	shell string
 }
 
 // ahead is a step handed to the supervisor to start the moment the step
@@ -189,6 +193,9 @@ func (a *attempt) layout() error {
 	if err := a.writeCredentials(filepath.Join(tekton, "creds")); err != nil {
 		return withReason("CreateContainerConfigError", err)
 	}
+	if a.shell = a.commonShell(); a.shell != "" {
+		a.mounts = append(a.mounts, sandbox.Mount{Source: a.shell, Target: "/bin/sh", ReadOnly: true})
+	}
 	a.mounts = append(a.mounts,
 		sandbox.Mount{Source: wsRoot, Target: "/workspace"},
 		sandbox.Mount{Source: tekton, Target: "/tekton"},
@@ -224,6 +231,27 @@ func (a *attempt) layout() error {
 	}
 	sortMounts(a.mounts)
 	return nil
+}
+
+// commonShell returns the shell of the images of all the attempt's steps
+// and sidecars, or "" if they have different ones or keep the machine's.
+func (a *attempt) commonShell() string {
+	var images []string
+	for _, s := range a.spec.Spec.Steps {
+		images = append(images, engine.MergeStepTemplate(a.spec.Spec.StepTemplate, s).Image)
+	}
+	for _, sc := range a.spec.Sidecars {
+		images = append(images, sc.Image)
+	}
+	shell := ""
+	for i, image := range images {
+		sh := imageShell(image, &a.r.programs)
+		if sh == "" || i > 0 && sh != shell {
+			return ""
+		}
+		shell = sh
+	}
+	return shell
 }
 
 // isolated reports whether a workspace is named by some step or sidecar,
@@ -265,7 +293,9 @@ func (a *attempt) processMounts(p engine.Process, i int) ([]sandbox.Mount, error
 		}
 		ms = append(ms, creds...)
 	}
-	if sh := imageShell(p.Image, &a.r.programs); sh != "" {
+	// The attempt's shell is the process's, unless a mount of its own
+	// covers it.
+	if sh := imageShell(p.Image, &a.r.programs); sh != "" && (sh != a.shell || coversShell(ms)) {
 		ms = append(ms, sandbox.Mount{Source: sh, Target: "/bin/sh", ReadOnly: true})
 	}
 	sortMounts(ms)
@@ -333,6 +363,16 @@ func (a *attempt) workspaceByVolume(name string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// coversShell reports whether one of ms hides /bin/sh.
+func coversShell(ms []sandbox.Mount) bool {
+	for _, m := range ms {
+		if t := filepath.Clean(m.Target); t == "/" || t == "/bin" || t == "/bin/sh" {
+			return true
+		}
+	}
+	return false
 }
 
 func sortMounts(ms []sandbox.Mount) {

@@ -558,3 +558,56 @@ spec:
 		})
 	}
 }
+
+// A step whose image is busybox-based has busybox's sh, which takes
+// `[ a == b ]`, whether all of the task's images have it (one mount for the
+// attempt) or only some (one for each such step); the others keep the
+// machine's.
+func TestStepShellFollowsItsImage(t *testing.T) {
+	if _, err := exec.LookPath("busybox"); err != nil {
+		t.Skip("no busybox on this machine")
+	}
+	sh, err := filepath.EvalSymlinks("/bin/sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Base(sh) == "busybox" || filepath.Base(sh) == "bash" {
+		t.Skipf("this machine's sh (%s) takes == too", sh)
+	}
+	tests := []struct {
+		name   string
+		images []string
+		want   []string
+	}{
+		{name: "all busybox-based", images: []string{"alpine", "busybox:1.36", "alpine"}, want: []string{"s0 busybox", "s1 busybox", "s2 busybox"}},
+		{name: "mixed", images: []string{"alpine", "ubuntu", "alpine:3"}, want: []string{"s0 busybox", "s1 other", "s2 busybox"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var steps strings.Builder
+			for i, image := range tc.images {
+				fmt.Fprintf(&steps, "      - {name: s%d, image: %q, script: 'if [ a == a ] 2>/dev/null; then echo s%d busybox; else echo s%d other; fi'}\n", i, image, i, i)
+			}
+			st, out, _ := run(t, `
+apiVersion: tekton.dev/v1
+kind: TaskRun
+metadata:
+  name: shells
+spec:
+  taskSpec:
+    steps:
+`+steps.String(), nil)
+			if got := condition(st); got.Status != corev1.ConditionTrue {
+				t.Fatalf("condition = %+v; logs %q", got, out)
+			}
+			var got []string
+			for _, l := range out {
+				_, line, _ := strings.Cut(l, "] ")
+				got = append(got, line)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("shells (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
