@@ -60,9 +60,11 @@ func (g *Group) Start(cmd Cmd) (*Process, error) {
 
 // StartAfter starts cmd in the group the moment prev, a process of the
 // group, exits 0, with no round trip through the caller: the supervisor
-// holds the request until then. Both must be Exclusive. It blocks until
-// cmd has started, and returns an error wrapping ErrNotStarted, having
-// started nothing, if prev ends otherwise or has ended already.
+// holds the request until then. Both must be Exclusive. If prev has ended
+// already, and no exclusive process of the group has started since, cmd
+// starts at once if prev exited 0. It blocks until cmd has started, and
+// returns an error wrapping ErrNotStarted, having started nothing, if prev
+// ended otherwise or another exclusive process has started since.
 func (g *Group) StartAfter(cmd Cmd, prev *Process) (*Process, error) {
 	g.mu.Lock()
 	closed := g.closed

@@ -348,8 +348,9 @@ func TestStartAfter(t *testing.T) {
 		// prev is the script of the process to follow; kill kills it.
 		prev string
 		kill bool
-		// ended lets prev end before the request is made.
-		ended bool
+		// ended lets prev end before the request is made; between runs
+		// another exclusive process after that.
+		ended, between bool
 		// shared makes the follower not exclusive.
 		shared      bool
 		wantStarted bool
@@ -357,7 +358,9 @@ func TestStartAfter(t *testing.T) {
 		{name: "follows a process that exits 0", prev: "sleep 0.3; echo prev >> /workspace/order", wantStarted: true},
 		{name: "not after a failure", prev: "sleep 0.3; echo prev >> /workspace/order; exit 3"},
 		{name: "not after a kill", prev: "sleep 30", kill: true},
-		{name: "not after a process that has ended", prev: "echo prev >> /workspace/order", ended: true},
+		{name: "at once after a process that has exited 0", prev: "echo prev >> /workspace/order", ended: true, wantStarted: true},
+		{name: "not after a process that has failed", prev: "echo prev >> /workspace/order; exit 1", ended: true},
+		{name: "not after a process another has followed since", prev: "echo prev >> /workspace/order", ended: true, between: true},
 		{name: "only an exclusive process follows", prev: "sleep 0.3; echo prev >> /workspace/order", shared: true},
 	}
 	for _, tc := range tests {
@@ -384,6 +387,13 @@ func TestStartAfter(t *testing.T) {
 			}
 			if tc.ended {
 				prev.Wait()
+			}
+			if tc.between {
+				other := sh("true")
+				other.Exclusive = true
+				if _, exit := run(t, g, other); exit.Code != 0 {
+					t.Fatalf("another exclusive process: %v", exit)
+				}
 			}
 			if tc.kill {
 				go func() {
@@ -466,5 +476,59 @@ func TestStartAfterWhileTheGroupCloses(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("StartAfter still waits after its group closed")
+	}
+}
+
+func TestExitCodeFile(t *testing.T) {
+	sb := start(t, sandbox.Spec{Memory: "/memory"})
+	if sb.Memory() == "" {
+		t.Fatal("a sandbox with a memory directory gives no path to it")
+	}
+	if err := os.MkdirAll(filepath.Join(sb.Memory(), "codes"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	g, err := sb.Group(sandbox.Spec{Mounts: []sandbox.Mount{{Source: filepath.Join(sb.Memory(), "codes"), Target: "/codes"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.Close() })
+	first := sh("exit 7")
+	first.Exclusive, first.ExitCodeFile = true, "codes/first"
+	p, err := g.Start(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if exit, err := p.Wait(); err != nil || exit.Code != 7 {
+		t.Fatalf("first: %v, %v", exit, err)
+	}
+	// Written before the exit was reported.
+	if b, err := os.ReadFile(filepath.Join(sb.Memory(), "codes", "first")); err != nil || string(b) != "7" {
+		t.Errorf("exit code file: %q, %v; want 7", b, err)
+	}
+	// A follower reads its predecessor's at once.
+	second := sh("sleep 0.2")
+	second.Exclusive, second.ExitCodeFile = true, "codes/second"
+	p, err = g.Start(second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	third := sh("cat /codes/second")
+	third.Exclusive, third.Stdout = true, out
+	q, err := g.StartAfter(third, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.Wait()
+	if b, _ := os.ReadFile(out.Name()); string(b) != "0" {
+		t.Errorf("the follower read %q, want 0", b)
+	}
+	bad := sh("true")
+	bad.ExitCodeFile = "../outside"
+	if _, err := g.Start(bad); err == nil {
+		t.Error("an exit code file outside the memory directory was accepted")
 	}
 }

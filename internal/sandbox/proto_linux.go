@@ -102,6 +102,9 @@ type message struct {
 	// one, exclusive too, starts the moment that one has exited 0, and
 	// not at all otherwise. The reply comes then.
 	After uint64 `json:"after,omitempty"`
+	// ExitFile is a file in the memory directory the supervisor writes
+	// the process's exit code to when it ends.
+	ExitFile string `json:"exitFile,omitempty"`
 	// NotStarted marks the reply to a start request whose After did not
 	// exit 0, or had ended already.
 	NotStarted bool `json:"notStarted,omitempty"`

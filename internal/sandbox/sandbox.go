@@ -114,6 +114,12 @@ type Cmd struct {
 	// get a copy of the group's own namespace, which never holds an
 	// exclusive process's mounts.
 	Exclusive bool
+	// ExitCodeFile, if set, is a file in the sandbox's memory directory,
+	// relative to it, that the supervisor writes the process's exit code
+	// (Exit.Code, in decimal) to when it ends, before it reports the exit
+	// or starts a process that follows it (see Group.StartAfter): that
+	// one can read it, as a step reads the exitCode of the step before.
+	ExitCodeFile string
 }
 
 // Exit is how a process ended.

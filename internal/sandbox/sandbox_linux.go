@@ -417,6 +417,10 @@ func (s *Sandbox) start(cmd Cmd, group, after uint64) (*Process, error) {
 		Exclusive: cmd.Exclusive,
 		Group:     group,
 		After:     after,
+		ExitFile:  cmd.ExitCodeFile,
+	}
+	if m.ExitFile != "" && s.memory == "" {
+		return nil, fmt.Errorf("sandbox: start %s: an exit code file needs the sandbox's memory directory", cmd.Path)
 	}
 	if m.Env == nil {
 		m.Env = os.Environ()

@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -76,6 +77,9 @@ type supervisor struct {
 	// after maps a running exclusive process to the start request that
 	// waits for it to exit 0 (see message.After).
 	after map[uint64]*waiting
+	// exitFiles maps a running process to the file its exit code goes to
+	// (see message.ExitFile).
+	exitFiles map[uint64]string
 
 	// groups are only touched by the goroutine that reads requests.
 	groups    map[uint64]*group
@@ -102,6 +106,11 @@ type group struct {
 	// undo removes the mounts of the running exclusive process once it
 	// has ended; nil when none runs. Guarded by the supervisor's mu.
 	undo func()
+	// last is the exclusive process that ended last, and lastOK whether
+	// it exited 0: a request to follow it that comes late starts at once.
+	// Guarded by the supervisor's mu.
+	last   uint64
+	lastOK bool
 }
 
 // enterSerial moves the calling thread, which is in g's namespace, into
@@ -257,6 +266,7 @@ func supervise(f *os.File) error {
 		byID:      map[uint64]int{},
 		exclusive: map[uint64]*group{},
 		after:     map[uint64]*waiting{},
+		exitFiles: map[uint64]string{},
 		groups:    map[uint64]*group{},
 	}
 	// The memory directory travels to the caller as an fd: a path under
@@ -470,6 +480,23 @@ func (s *supervisor) start(m *message, fds []int) {
 func (s *supervisor) hold(m *message, fds []int, srcs []openSource) {
 	w := &waiting{m: m, fds: fds, srcs: srcs}
 	g := s.exclusive[m.After]
+	if g == nil {
+		if last := s.groups[m.Group]; last != nil && last.last == m.After && m.Exclusive {
+			// It has ended already: start now, as the reaper would have.
+			if !last.lastOK {
+				s.drop(w, fmt.Errorf("process %d did not exit 0", m.After))
+				return
+			}
+			if last.undo != nil {
+				s.drop(w, errors.New("the group already runs an exclusive process"))
+				return
+			}
+			s.startIn(last, m, srcs, fds)
+			closeSources(srcs)
+			closeAll(fds)
+			return
+		}
+	}
 	switch {
 	case !m.Exclusive:
 		s.drop(w, errors.New("only an exclusive process can follow another"))
@@ -622,6 +649,14 @@ func (s *supervisor) startLocked(root *rootfs, hostname string, m *message, srcs
 	if err != nil {
 		return 0, undo, err
 	}
+	if m.ExitFile != "" {
+		if s.root.memory < 0 {
+			return 0, undo, errors.New("an exit code file needs the sandbox's memory directory")
+		}
+		if rel := filepath.Clean(m.ExitFile); filepath.IsAbs(rel) || rel == ".." || strings.HasPrefix(rel, "../") {
+			return 0, undo, fmt.Errorf("exit code file %s is outside the memory directory", m.ExitFile)
+		}
+	}
 	args := m.Args
 	if len(args) == 0 {
 		args = []string{m.Path}
@@ -653,6 +688,9 @@ func (s *supervisor) startLocked(root *rootfs, hostname string, m *message, srcs
 	s.next++
 	s.byPid[pid] = s.next
 	s.byID[s.next] = pid
+	if m.ExitFile != "" {
+		s.exitFiles[s.next] = filepath.Clean(m.ExitFile)
+	}
 	select {
 	case s.forked <- struct{}{}:
 	default:
@@ -842,12 +880,31 @@ func (s *supervisor) reap() {
 			default:
 				m.Code = ws.ExitStatus()
 			}
+			if f, ok := s.exitFiles[id]; ok {
+				delete(s.exitFiles, id)
+				s.writeExitCode(f, m.Code)
+			}
 			_ = s.c.send(m)
+			if g := s.exclusive[id]; g != nil {
+				g.last, g.lastOK = id, !ws.Signaled() && ws.ExitStatus() == 0
+			}
 			s.undoExclusive(id, ownFS)
 			s.follow(id, ws, ownFS)
 		}
 		s.mu.Unlock()
 	}
+}
+
+// writeExitCode writes code to file, in the memory directory. A failure is
+// the caller's to notice: the file is missing.
+func (s *supervisor) writeExitCode(file string, code int) {
+	fd, err := unix.Openat(s.root.memory, file, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0o644)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "sandbox supervisor: exit code file %s: %v\n", file, err)
+		return
+	}
+	_, _ = unix.Write(fd, []byte(strconv.Itoa(code)))
+	unix.Close(fd)
 }
 
 // undoExclusive removes the mounts of exclusive process id, if it was one,

@@ -35,10 +35,13 @@ type attempt struct {
 	// memory directory, not when the attempt ends: removing a tree file
 	// by file costs more than the kernel freeing the tmpfs at once.
 	tekton string
-	task   string // name shown in log lines
-	box    *sandbox.Group
-	vols   map[string]string // task volume name -> host dir
-	wsDir  map[string]string // task workspace name -> host dir (subPath applied)
+	// memTekton is tekton relative to the sandbox's memory directory, ""
+	// when it is not there.
+	memTekton string
+	task      string // name shown in log lines
+	box       *sandbox.Group
+	vols      map[string]string // task volume name -> host dir
+	wsDir     map[string]string // task workspace name -> host dir (subPath applied)
 	// mounts every process of the attempt sees, in mount order.
 	mounts []sandbox.Mount
 
@@ -121,7 +124,8 @@ func (a *attempt) setUp(ctx context.Context) error {
 		return fmt.Errorf("set up the task's filesystem: %w", err)
 	}
 	if m := sb.Memory(); m != "" {
-		a.tekton = filepath.Join(m, a.r.memoryDir, a.spec.ID.TaskRun, strconv.Itoa(a.spec.ID.Retry), "tekton")
+		a.memTekton = filepath.Join(a.r.memoryDir, a.spec.ID.TaskRun, strconv.Itoa(a.spec.ID.Retry), "tekton")
+		a.tekton = filepath.Join(m, a.memTekton)
 	} else {
 		a.tekton = filepath.Join(a.dir, "tekton")
 	}
@@ -518,7 +522,9 @@ func (a *attempt) startStep(i int, p engine.Process, next *engine.Process) {
 // so only when that is safe: not for a step that writes its output to
 // files of its own (they would appear for a step that may never run).
 func (a *attempt) goAhead(i int, next *engine.Process) func(prev *sandbox.Process) {
-	if next == nil || next.StdoutPath != "" || next.StderrPath != "" {
+	if next == nil || next.StdoutPath != "" || next.StderrPath != "" || a.memTekton == "" {
+		// Without the memory directory, colo writes a step's exit
+		// code itself, which the step after may read.
 		return func(*sandbox.Process) {}
 	}
 	h := &ahead{step: i + 1, p: *next, resolved: make(chan struct{})}
@@ -666,7 +672,10 @@ func (a *attempt) runStep(i int, p engine.Process, next *engine.Process) engine.
 	if b, err := os.ReadFile(filepath.Join(status, "artifacts", "provenance.json")); err == nil {
 		ev.Artifacts = b
 	}
-	_ = os.WriteFile(filepath.Join(status, "exitCode"), []byte(strconv.Itoa(code)), 0o644)
+	if a.memTekton == "" {
+		// In the memory directory, the supervisor has written it.
+		_ = os.WriteFile(filepath.Join(status, "exitCode"), []byte(strconv.Itoa(code)), 0o644)
+	}
 	return ev
 }
 
@@ -875,6 +884,10 @@ func (a *attempt) prepare(p engine.Process, i int, mounts []sandbox.Mount, outs 
 		// Steps run one after another: each has its mounts in the
 		// group's namespace for steps, no namespace of its own.
 		Exclusive: i >= 0,
+	}
+	if i >= 0 && a.memTekton != "" {
+		// Written by the supervisor before the step after can start.
+		pr.cmd.ExitCodeFile = filepath.Join(a.memTekton, "run", strconv.Itoa(i), "status", "exitCode")
 	}
 	if os.Geteuid() == 0 {
 		if uid, gid, ok := a.user(p); ok {

@@ -502,11 +502,12 @@ func TestStepsStartedAheadRunOnlyWhenDue(t *testing.T) {
 		first   string // the first step's script and fields
 		cancel  bool
 		wantRan bool
+		code    string // the first step's exit code, as the second reads it
 		want    v1.Condition
 	}{
-		{name: "after a step that exits 0", first: "script: exit 0", wantRan: true, want: v1.Condition{Type: "Succeeded", Status: corev1.ConditionTrue, Reason: "Succeeded"}},
+		{name: "after a step that exits 0", first: "script: exit 0", wantRan: true, code: "0", want: v1.Condition{Type: "Succeeded", Status: corev1.ConditionTrue, Reason: "Succeeded"}},
 		{name: "not after a step that fails", first: "script: sleep 0.2; exit 1", want: v1.Condition{Type: "Succeeded", Status: corev1.ConditionFalse, Reason: "StepFailed"}},
-		{name: "after a failure that is allowed", first: "{onError: continue, script: exit 3}", wantRan: true, want: v1.Condition{Type: "Succeeded", Status: corev1.ConditionTrue, Reason: "Succeeded"}},
+		{name: "after a failure that is allowed", first: "{onError: continue, script: exit 3}", wantRan: true, code: "3", want: v1.Condition{Type: "Succeeded", Status: corev1.ConditionTrue, Reason: "Succeeded"}},
 		{name: "not after a step that times out", first: "{timeout: 200ms, script: sleep 5}", want: v1.Condition{Type: "Succeeded", Status: corev1.ConditionFalse, Reason: "StepFailed"}},
 		{name: "not after a cancelled step", first: "script: sleep 5", cancel: true, want: v1.Condition{Type: "Succeeded", Status: corev1.ConditionFalse, Reason: "TaskRunCancelled"}},
 	}
@@ -534,7 +535,7 @@ spec:
       - {name: first, image: alpine, `+first+`}
       - name: second
         image: alpine
-        script: ": > `+marks+`/second; echo second ran"
+        script: ": > `+marks+`/second; echo second ran after $(cat /tekton/steps/step-first/exitCode)"
 `, cancel)
 			if got := condition(st); got != tc.want {
 				t.Errorf("condition = %+v, want %+v; logs %q", got, tc.want, out)
@@ -545,7 +546,7 @@ spec:
 			}
 			wantOut := []string{}
 			if tc.wantRan {
-				wantOut = []string{"[ahead : second] second ran"}
+				wantOut = []string{"[ahead : second] second ran after " + tc.code}
 			}
 			out = append([]string{}, out...)
 			if diff := cmp.Diff(wantOut, out); diff != "" {
