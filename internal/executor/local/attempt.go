@@ -561,16 +561,23 @@ func (a *attempt) goAhead(i int, next *engine.Process) func(prev *sandbox.Proces
 	return func(prev *sandbox.Process) { prevc <- prev }
 }
 
-// takeAhead returns step i started ahead, as p, or nil when it was not:
-// then the caller starts it itself.
-func (a *attempt) takeAhead(i int, p engine.Process) (*prepared, *sandbox.Process, time.Time) {
+// takeAhead takes step i, if it was handed to the supervisor ahead, from
+// the attempt; adopt then waits for it.
+func (a *attempt) takeAhead(i int) *ahead {
 	a.mu.Lock()
+	defer a.mu.Unlock()
 	h := a.ahead
-	if h != nil && h.step <= i {
-		a.ahead = nil
-	}
-	a.mu.Unlock()
 	if h == nil || h.step > i {
+		return nil
+	}
+	a.ahead = nil
+	return h
+}
+
+// adopt returns step i started ahead as h, as p, or nil when it was not:
+// then the caller starts it itself.
+func (a *attempt) adopt(h *ahead, i int, p engine.Process) (*prepared, *sandbox.Process, time.Time) {
+	if h == nil {
 		return nil, nil, time.Time{}
 	}
 	<-h.resolved
@@ -596,14 +603,15 @@ func (a *attempt) runStep(i int, p engine.Process, next *engine.Process) engine.
 		return failed("Cancelled", nil)
 	}
 	var run *running
-	pr, proc, at := a.takeAhead(i, p)
+	// The step after is prepared while this one's start is awaited.
+	h := a.takeAhead(i)
 	follow := a.goAhead(i, next)
 	defer func() {
 		if run == nil {
 			follow(nil)
 		}
 	}()
-	if proc != nil {
+	if pr, proc, at := a.adopt(h, i, p); proc != nil {
 		var err error
 		if run, err = a.attach(pr, proc); err != nil {
 			return failed("StartFailed", err)
@@ -637,7 +645,8 @@ func (a *attempt) runStep(i int, p engine.Process, next *engine.Process) engine.
 
 	var timeout <-chan time.Time
 	if p.Timeout > 0 {
-		t := time.NewTimer(p.Timeout)
+		// From when it started: a step started ahead has run a moment.
+		t := time.NewTimer(p.Timeout - time.Since(started))
 		defer t.Stop()
 		timeout = t.C
 	}
