@@ -79,6 +79,13 @@
 // costs a request, not a process start. They share the sandbox's PID
 // namespace; Group.Close kills the process groups of what it started.
 //
+// A group's exclusive processes (Cmd.Exclusive) run one at a time, as a
+// Pod's steps do. Group.StartAfter hands the supervisor the next one while
+// the current one runs: its reaper starts it the moment the current one
+// exits 0, with no round trip through the caller, and drops it otherwise.
+// Cmd.ExitCodeFile has the supervisor write a process's exit code to the
+// memory directory before that, so the follower can read it.
+//
 // Where namespaces cannot be created (not Linux, or the kernel refuses),
 // Start returns an error wrapping ErrUnsupported, and callers fall back to
 // rewriting paths.
