@@ -491,6 +491,10 @@ func (s *supervisor) hold(m *message, fds []int, srcs []openSource) {
 				s.drop(w, errors.New("the group already runs an exclusive process"))
 				return
 			}
+			if m.Hostname != "" && m.Hostname != last.hostname {
+				s.drop(w, fmt.Errorf("a process of a group has the group's host name %q, not %q", last.hostname, m.Hostname))
+				return
+			}
 			s.startIn(last, m, srcs, fds)
 			closeSources(srcs)
 			closeAll(fds)
@@ -895,10 +899,19 @@ func (s *supervisor) reap() {
 	}
 }
 
-// writeExitCode writes code to file, in the memory directory. A failure is
+// writeExitCode writes code to file, in the memory directory, which the
+// sandbox's processes can change: the path may not leave it. A failure is
 // the caller's to notice: the file is missing.
 func (s *supervisor) writeExitCode(file string, code int) {
-	fd, err := unix.Openat(s.root.memory, file, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0o644)
+	fd, err := unix.Openat2(s.root.memory, file, &unix.OpenHow{
+		Flags:   unix.O_WRONLY | unix.O_CREAT | unix.O_TRUNC | unix.O_CLOEXEC | unix.O_NOFOLLOW,
+		Mode:    0o644,
+		Resolve: unix.RESOLVE_BENEATH,
+	})
+	if errors.Is(err, unix.ENOSYS) {
+		// Kernels before 5.6: the last component at least is no link.
+		fd, err = unix.Openat(s.root.memory, file, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0o644)
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "sandbox supervisor: exit code file %s: %v\n", file, err)
 		return
