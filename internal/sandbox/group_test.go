@@ -25,10 +25,7 @@ func TestGroupsSeeOnlyTheirOwnMountsAndName(t *testing.T) {
 	}
 	var groups []*sandbox.Group
 	for _, name := range []string{"a", "b"} {
-		src := t.TempDir()
-		if err := os.WriteFile(filepath.Join(src, "who"), []byte(name), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		src := whoDir(t, name)
 		g, err := sb.Group(sandbox.Spec{
 			// Deeper first: the group applies them shallowest first.
 			Mounts:   []sandbox.Mount{{Source: src, Target: "/workspace/source/sub"}, {Source: t.TempDir(), Target: "/workspace/source"}},
@@ -70,6 +67,16 @@ func TestGroupsSeeOnlyTheirOwnMountsAndName(t *testing.T) {
 	if now, _ := os.Hostname(); now != host {
 		t.Errorf("host name changed from %q to %q", host, now)
 	}
+}
+
+// whoDir returns a new directory holding a file "who" that says name.
+func whoDir(t *testing.T, name string) string {
+	t.Helper()
+	d := t.TempDir()
+	if err := os.WriteFile(filepath.Join(d, "who"), []byte(name), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
 
 func TestGroupCloseKillsOnlyItsOwn(t *testing.T) {
@@ -275,13 +282,6 @@ func TestExclusiveProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { g.Close() })
-	own := func(name string) string {
-		d := t.TempDir()
-		if err := os.WriteFile(filepath.Join(d, "who"), []byte(name), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
 	// A process that was there first, with no mounts of its own, and a
 	// long-running exclusive one.
 	sideOut, err := os.CreateTemp(t.TempDir(), "side")
@@ -295,7 +295,7 @@ func TestExclusiveProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := sh("cat /own/who; echo; sleep 30")
-	first.Mounts, first.Exclusive = []sandbox.Mount{{Source: own("first"), Target: "/own"}}, true
+	first.Mounts, first.Exclusive = []sandbox.Mount{{Source: whoDir(t, "first"), Target: "/own"}}, true
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -312,7 +312,7 @@ func TestExclusiveProcesses(t *testing.T) {
 	}
 	r.Close()
 	second := sh("true")
-	second.Mounts, second.Exclusive = []sandbox.Mount{{Source: own("second"), Target: "/own"}}, true
+	second.Mounts, second.Exclusive = []sandbox.Mount{{Source: whoDir(t, "second"), Target: "/own"}}, true
 	if _, err := g.Start(second); err == nil {
 		t.Error("a second exclusive process started while the first ran")
 	}
@@ -372,15 +372,8 @@ func TestStartAfter(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { g.Close() })
-			own := func(name string) string {
-				d := t.TempDir()
-				if err := os.WriteFile(filepath.Join(d, "who"), []byte(name), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return d
-			}
 			prevCmd := sh(tc.prev)
-			prevCmd.Mounts, prevCmd.Exclusive = []sandbox.Mount{{Source: own("prev"), Target: "/own"}}, true
+			prevCmd.Mounts, prevCmd.Exclusive = []sandbox.Mount{{Source: whoDir(t, "prev"), Target: "/own"}}, true
 			prev, err := g.Start(prevCmd)
 			if err != nil {
 				t.Fatal(err)
@@ -406,7 +399,7 @@ func TestStartAfter(t *testing.T) {
 				t.Fatal(err)
 			}
 			next := sh("cat /own/who >> /workspace/order; echo >> /workspace/order; cat /workspace/order")
-			next.Mounts, next.Exclusive = []sandbox.Mount{{Source: own("next"), Target: "/own"}}, !tc.shared
+			next.Mounts, next.Exclusive = []sandbox.Mount{{Source: whoDir(t, "next"), Target: "/own"}}, !tc.shared
 			next.Stdout = out
 			p, err := g.StartAfter(next, prev)
 			if !tc.wantStarted {

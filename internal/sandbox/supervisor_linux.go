@@ -133,6 +133,15 @@ func (g *group) enterSerial() error {
 	return nil
 }
 
+// foreignName refuses a start request that names a host name other than
+// the group's: a group's processes share its UTS namespace.
+func (g *group) foreignName(m *message) error {
+	if m.Hostname != "" && m.Hostname != g.hostname {
+		return fmt.Errorf("a process of a group has the group's host name %q, not %q", g.hostname, m.Hostname)
+	}
+	return nil
+}
+
 // close releases the group's namespaces; its processes keep them.
 func (g *group) close() {
 	if g.mnt >= 0 {
@@ -465,8 +474,8 @@ func (s *supervisor) start(m *message, fds []int) {
 	case g == nil:
 		s.replyStarted(m, 0, fmt.Errorf("no group %d", m.Group))
 		return
-	case m.Hostname != "" && m.Hostname != g.hostname:
-		s.replyStarted(m, 0, fmt.Errorf("a process of a group has the group's host name %q, not %q", g.hostname, m.Hostname))
+	case g.foreignName(m) != nil:
+		s.replyStarted(m, 0, g.foreignName(m))
 		return
 	case m.Exclusive && g.undo != nil:
 		s.replyStarted(m, 0, errors.New("the group already runs an exclusive process"))
@@ -491,8 +500,8 @@ func (s *supervisor) hold(m *message, fds []int, srcs []openSource) {
 				s.drop(w, errors.New("the group already runs an exclusive process"))
 				return
 			}
-			if m.Hostname != "" && m.Hostname != last.hostname {
-				s.drop(w, fmt.Errorf("a process of a group has the group's host name %q, not %q", last.hostname, m.Hostname))
+			if err := last.foreignName(m); err != nil {
+				s.drop(w, err)
 				return
 			}
 			s.startIn(last, m, srcs, fds)
@@ -508,8 +517,8 @@ func (s *supervisor) hold(m *message, fds []int, srcs []openSource) {
 		s.drop(w, fmt.Errorf("process %d is not running", m.After))
 	case s.groups[m.Group] != g:
 		s.drop(w, fmt.Errorf("process %d is not of group %d", m.After, m.Group))
-	case m.Hostname != "" && m.Hostname != g.hostname:
-		s.drop(w, fmt.Errorf("a process of a group has the group's host name %q, not %q", g.hostname, m.Hostname))
+	case g.foreignName(m) != nil:
+		s.drop(w, g.foreignName(m))
 	case s.after[m.After] != nil:
 		s.drop(w, fmt.Errorf("another process already follows process %d", m.After))
 	default:
