@@ -44,7 +44,9 @@ func (r *Reconciler) syncTaskRuns(ctx context.Context, pr *v1.PipelineRun, doc *
 		}
 		orig := got.DeepCopy()
 		got.Status = *copyJSON(&want.Status)
-		if err := r.client.Status().Patch(ctx, got, client.MergeFrom(orig)); err != nil {
+		// As for the run itself, the lock turns a patch computed from a
+		// stale TaskRun into a conflict, and a retry.
+		if err := r.client.Status().Patch(ctx, got, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
 			return fmt.Errorf("updating the status of TaskRun %s: %w", got.Name, err)
 		}
 	}

@@ -45,6 +45,6 @@ func decodeFrames(r io.Reader, report func(Report)) error {
 			return err
 		}
 		doc := f.Document
-		report(Report{Document: &doc, Final: f.Kind == orchestrator.KindFinal})
+		report(Report{Document: &doc, Final: f.Kind == orchestrator.KindFinal, Seq: f.Seq})
 	}
 }

@@ -22,6 +22,24 @@ import (
 type Report struct {
 	Document *runstore.Document
 	Final    bool
+	// Seq numbers the orchestrator's reports from 1, in the order it wrote
+	// them; 0 when the reader does not know it.
+	Seq int
+}
+
+// after says whether rep may replace prev as the latest report of a run:
+// a read that starts again from the top of a log replays reports already
+// seen, and a run's status must not step back to them.
+func (rep *Report) after(prev *Report) bool {
+	switch {
+	case prev == nil:
+		return true
+	case prev.Final:
+		return false
+	case rep.Seq > 0 && prev.Seq > 0:
+		return rep.Seq > prev.Seq
+	}
+	return true
 }
 
 // StatusReader reads the status reports that the orchestrator in a run's
@@ -87,9 +105,8 @@ type stream struct {
 	cancel  context.CancelFunc
 	running bool
 	follow  bool
-	// latest is the last report read; reports counts them.
-	latest  *Report
-	reports int
+	// latest is the newest report read.
+	latest *Report
 	// ended says the log was read to its end (err nil) or the read failed;
 	// failures counts the reads of this Pod's log that failed.
 	ended    bool
@@ -158,15 +175,16 @@ func (t *tracker) read(key types.NamespacedName, pod *corev1.Pod, follow bool) t
 	t.wg.Add(1)
 	go func() {
 		defer t.wg.Done()
-		n := 0
 		err := t.reader.Read(ctx, pod, follow, func(rep Report) {
-			n++
 			t.mu.Lock()
-			if t.streams[key] == ns {
-				ns.latest, ns.reports = &rep, n
+			fresh := t.streams[key] == ns && rep.after(ns.latest)
+			if fresh {
+				ns.latest = &rep
 			}
 			t.mu.Unlock()
-			t.notify(key)
+			if fresh {
+				t.notify(key)
+			}
 		})
 		t.mu.Lock()
 		ns.running, ns.ended, ns.err, ns.endedAt = false, true, err, time.Now()
