@@ -25,6 +25,13 @@ type Host struct {
 	err     error
 	runs    atomic.Int64
 	once    sync.Once
+
+	// spent are the memory directories of ended runs, not yet removed:
+	// the next run removes them in the background, and Close, which
+	// drops the sandbox's memory whole, never has to.
+	mu      sync.Mutex
+	spent   []string
+	freeing sync.WaitGroup
 }
 
 // NewHost starts the supervisor. The context bounds its start only.
@@ -64,7 +71,32 @@ func (h *Host) sandbox() (*sandbox.Sandbox, error) {
 
 // nextRun names the next run's directory in the sandbox's memory, so that
 // runs of one Host never share one.
-func (h *Host) nextRun() string { return strconv.FormatInt(h.runs.Add(1), 10) }
+func (h *Host) nextRun() string {
+	h.mu.Lock()
+	spent := h.spent
+	h.spent = nil
+	h.mu.Unlock()
+	if len(spent) > 0 {
+		h.freeing.Add(1)
+		go func() {
+			defer h.freeing.Done()
+			if box, err := h.sandbox(); err == nil && box.Memory() != "" {
+				for _, dir := range spent {
+					_ = os.RemoveAll(filepath.Join(box.Memory(), dir))
+				}
+			}
+		}()
+	}
+	return strconv.FormatInt(h.runs.Add(1), 10)
+}
+
+// release hands back the memory directory of a run that has ended, once
+// no process of it is left.
+func (h *Host) release(dir string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.spent = append(h.spent, dir)
+}
 
 // Close stops the supervisor, killing what is left in it.
 func (h *Host) Close() error {
@@ -73,6 +105,7 @@ func (h *Host) Close() error {
 		if box, _ := h.sandbox(); box != nil {
 			err = box.Close()
 		}
+		h.freeing.Wait()
 	})
 	return err
 }

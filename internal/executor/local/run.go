@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -61,13 +59,9 @@ type runner struct {
 	programs  programs
 }
 
-// freeMemory removes the run's directory in the sandbox's memory, once no
-// process of the run is left.
-func (r *runner) freeMemory() {
-	if box, err := r.sandbox(); err == nil && box.Memory() != "" {
-		_ = os.RemoveAll(filepath.Join(box.Memory(), r.memoryDir))
-	}
-}
+// freeMemory hands the run's directory in the sandbox's memory back to
+// the Host, once no process of the run is left.
+func (r *runner) freeMemory() { r.opts.Host.release(r.memoryDir) }
 
 // sandbox returns the host's sandbox, waiting for its start. One
 // supervisor serves every attempt, so that an attempt costs a request to
