@@ -53,7 +53,7 @@ func run() error {
 	}
 	defer os.RemoveAll(dir)
 	colo := filepath.Join(dir, "colo")
-	build := exec.CommandContext(ctx, "go", "build", "-o", colo, "./cmd/colo")
+	build := exec.CommandContext(ctx, "go", "build", "-o", dir, "./cmd/colo", "./cmd/colo-kube")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		return fmt.Errorf("build colo: %w", err)

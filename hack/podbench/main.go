@@ -63,7 +63,7 @@ func run() error {
 	}
 	defer os.RemoveAll(dir)
 	b := &bench{kubeconfig: *kubeconfig, image: *image, tasks: *tasks, coloImage: *coloImage, dir: dir, colo: filepath.Join(dir, "colo")}
-	build := exec.CommandContext(ctx, "go", "build", "-o", b.colo, "./cmd/colo")
+	build := exec.CommandContext(ctx, "go", "build", "-o", dir, "./cmd/colo", "./cmd/colo-kube")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		return fmt.Errorf("build colo (run this from colo's source tree): %w", err)

@@ -38,7 +38,9 @@ func TestMain(m *testing.M) {
 		}
 		defer os.RemoveAll(dir)
 		coloBin = filepath.Join(dir, "colo")
-		build := exec.Command("go", "build", "-o", coloBin, "github.com/colo-ci/colo/cmd/colo")
+		// colo-kube beside it, as installed: colo hands it what talks to
+		// a cluster.
+		build := exec.Command("go", "build", "-o", dir, "github.com/colo-ci/colo/cmd/colo", "github.com/colo-ci/colo/cmd/colo-kube")
 		build.Stdout, build.Stderr = os.Stderr, os.Stderr
 		if err := build.Run(); err != nil {
 			fmt.Fprintln(os.Stderr, "building colo:", err)

@@ -8,11 +8,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/colo-ci/colo/internal/conformance"
-	"github.com/colo-ci/colo/internal/executor/pod"
 	"github.com/colo-ci/colo/internal/podspec"
 )
 
-func newConformanceCommand(streams IOStreams) *cobra.Command {
+func newConformanceCommand(streams IOStreams, k Kube) *cobra.Command {
 	var parallel int
 	var exclusionsFile string
 	var noExclusions bool
@@ -41,13 +40,12 @@ exclusion list has entries per mode.`,
 			if !slices.Contains(conformance.Modes(), mode) {
 				return invalid(fmt.Errorf("conformance: --on %s: want one of %v", on, conformance.Modes()))
 			}
-			var cluster *conformance.Cluster
+			var cluster conformance.Cluster
 			if mode != conformance.Local {
-				cfg, _, err := pod.Config(kubeconfig)
-				if err != nil {
+				var err error
+				if cluster, err = k.Conformance(kubeconfig, image); err != nil {
 					return invalid(err)
 				}
-				cluster = &conformance.Cluster{Config: cfg, Image: image}
 			}
 			ex, err := conformance.Exclusions(mode)
 			if err != nil {

@@ -3,6 +3,11 @@
 // executor, runstore, conformance). It is the only package that knows about
 // terminals, signals and exit codes.
 //
+// The commands that talk to a Kubernetes cluster reach it through a Kube:
+// colo's own hands their command line to colo-kube, the same command line
+// with the Kubernetes half (package cli/kube) linked in, so that colo
+// itself starts without a Kubernetes client.
+//
 // Main is what the program's main calls; it is the only function that exits
 // the process. Run does everything else and returns an error; an *ExitError
 // carries the exit code:

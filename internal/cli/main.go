@@ -43,6 +43,10 @@ func (e *ExitError) Error() string {
 // Unwrap returns the cause.
 func (e *ExitError) Unwrap() error { return e.Err }
 
+// Invalid marks err as invalid input (exit code 2), unless it asks for an
+// exit code already.
+func Invalid(err error) error { return invalid(err) }
+
 // invalid marks err as invalid input (exit code 2).
 func invalid(err error) error {
 	if err == nil {
@@ -68,8 +72,14 @@ func ExitCode(err error) int {
 	return ExitFailed
 }
 
-// Main runs colo with the process's arguments and streams and exits.
-func Main() {
+// Main runs colo with the process's arguments and streams and exits. The
+// command lines that talk to a Kubernetes cluster it hands over to
+// colo-kube (see Kube).
+func Main() { MainWith(nil) }
+
+// MainWith is Main with k, the Kubernetes half (nil: hand over to
+// colo-kube).
+func MainWith(k Kube) {
 	// A sandbox's supervisor is this same program started again with a
 	// hidden first argument; it runs before anything else looks at the
 	// arguments.
@@ -77,7 +87,7 @@ func Main() {
 		os.Exit(sandbox.Main())
 	}
 	streams := IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
-	err := Run(context.Background(), os.Args[1:], streams)
+	err := RunWith(context.Background(), os.Args[1:], streams, k)
 	printError(streams.ErrOut, err)
 	os.Exit(ExitCode(err))
 }
@@ -97,9 +107,19 @@ func printError(w io.Writer, err error) {
 	fmt.Fprintf(w, "colo: %v\n", err)
 }
 
-// Run runs the colo command line args (without the program name).
+// Run runs the colo command line args (without the program name); a
+// command that talks to a cluster is handed over to colo-kube.
 func Run(ctx context.Context, args []string, streams IOStreams) error {
-	root := newRootCommand(streams)
+	return RunWith(ctx, args, streams, nil)
+}
+
+// RunWith is Run with k, the Kubernetes half (nil: hand over to
+// colo-kube, which gets args).
+func RunWith(ctx context.Context, args []string, streams IOStreams, k Kube) error {
+	if k == nil {
+		k = handOver{args: args}
+	}
+	root := newRootCommand(streams, k)
 	root.SetArgs(args)
 	root.SetIn(streams.In)
 	root.SetOut(streams.Out)
@@ -116,7 +136,7 @@ func Run(ctx context.Context, args []string, streams IOStreams) error {
 	return invalid(err)
 }
 
-func newRootCommand(streams IOStreams) *cobra.Command {
+func newRootCommand(streams IOStreams, k Kube) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "colo",
 		Short: "Run Tekton PipelineRuns and TaskRuns on this machine",
@@ -135,16 +155,16 @@ run on this machine with no cluster, their state and logs kept under .colo/.`,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return invalid(err) })
 	root.AddCommand(
-		newRunCommand(streams),
+		newRunCommand(streams, k),
 		newValidateCommand(streams),
 		newLogsCommand(streams),
 		newDescribeCommand(streams),
 		newListCommand(streams),
-		newConformanceCommand(streams),
+		newConformanceCommand(streams, k),
 		newRenderCommand(streams),
 		newOrchestrateCommand(streams),
 		newStepCommand(streams),
-		newControllerCommand(streams),
+		newControllerCommand(streams, k),
 	)
 	return root
 }

@@ -7,10 +7,8 @@ import (
 	"sync"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/colo-ci/colo/internal/engine"
-	"github.com/colo-ci/colo/internal/executor/pod"
 	"github.com/colo-ci/colo/internal/load"
 	"github.com/colo-ci/colo/internal/runstore"
 	v1 "github.com/colo-ci/colo/pkg/apis/pipeline/v1"
@@ -32,8 +30,8 @@ type podOptions struct {
 
 // executeOnPod runs items one after another, each in one Pod, and returns
 // the exit code as an error, as execute does.
-func executeOnPod(ctx context.Context, streams IOStreams, set *load.Set, root runstore.Root, items []*runItem, output string, po podOptions, opts engine.Options) error {
-	cs, ns, err := pod.Client(po.kubeconfig, po.namespace)
+func executeOnPod(ctx context.Context, streams IOStreams, k Kube, set *load.Set, root runstore.Root, items []*runItem, output string, po podOptions, opts engine.Options) error {
+	pods, err := k.Pods(po.kubeconfig, po.namespace)
 	if err != nil {
 		return invalid(err)
 	}
@@ -45,7 +43,7 @@ func executeOnPod(ctx context.Context, streams IOStreams, set *load.Set, root ru
 		if it.count() > 0 {
 			break
 		}
-		outs = append(outs, executeOneOnPod(ctx, streams, cs, ns, set, root, item, output, po, opts, it))
+		outs = append(outs, executeOneOnPod(ctx, streams, pods, set, root, item, output, po, opts, it))
 	}
 	return finish(streams, output, outs, it)
 }
@@ -64,7 +62,7 @@ func (s *lineSink) Line(task, step, line string) {
 
 func (s *lineSink) Status(engine.Status) {}
 
-func executeOneOnPod(ctx context.Context, streams IOStreams, cs kubernetes.Interface, ns string, set *load.Set, root runstore.Root, item *runItem, output string, po podOptions, opts engine.Options, it *interrupts) outcome {
+func executeOneOnPod(ctx context.Context, streams IOStreams, pods Pods, set *load.Set, root runstore.Root, item *runItem, output string, po podOptions, opts engine.Options, it *interrupts) outcome {
 	out := outcome{item: item}
 	var obj metav1.Object = item.tr
 	if item.pr != nil {
@@ -77,13 +75,11 @@ func executeOneOnPod(ctx context.Context, streams IOStreams, cs kubernetes.Inter
 	}
 	defer run.Close()
 
-	popts := pod.Options{
-		Client:    cs,
-		Namespace: ns,
-		Image:     po.image,
-		Engine:    opts,
-		Store:     run,
-		Keep:      po.keep,
+	popts := PodRun{
+		Image:  po.image,
+		Engine: opts,
+		Store:  run,
+		Keep:   po.keep,
 	}
 	if output == outputText {
 		fmt.Fprintf(streams.Out, "%s %s started (%s)\n", item.kind(), item.name(), run.Dir())
@@ -95,7 +91,7 @@ func executeOneOnPod(ctx context.Context, streams IOStreams, cs kubernetes.Inter
 	it.attach(item.kind(), cancel)
 	defer it.attach("", nil)
 
-	_, err = pod.Run(ctx, obj, set, popts)
+	err = pods.Run(ctx, obj, set, popts)
 	out.doc = run.Document()
 	if err != nil {
 		out.err = fmt.Errorf("%s %s: %w", item.kind(), item.name(), err)

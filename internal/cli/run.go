@@ -45,7 +45,7 @@ type runOptions struct {
 	pod        podOptions
 }
 
-func newRunCommand(streams IOStreams) *cobra.Command {
+func newRunCommand(streams IOStreams, k Kube) *cobra.Command {
 	o := &runOptions{}
 	cmd := &cobra.Command{
 		Use:   "run -f FILE|DIR [-f ...] [--pipeline NAME | --task NAME [-p key=value] [-w name=DIR]]",
@@ -68,7 +68,7 @@ Exit codes: 0 every run succeeded, 1 a run failed, 2 invalid input,
 twice stops everything now.`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runRun(cmd.Context(), streams, o)
+			return runRun(cmd.Context(), streams, k, o)
 		},
 	}
 	f := cmd.Flags()
@@ -89,7 +89,7 @@ twice stops everything now.`,
 	return cmd
 }
 
-func runRun(ctx context.Context, streams IOStreams, o *runOptions) error {
+func runRun(ctx context.Context, streams IOStreams, k Kube, o *runOptions) error {
 	if len(o.files) == 0 {
 		return invalid(errors.New("no files: give -f FILE or -f DIR"))
 	}
@@ -153,7 +153,7 @@ func runRun(ctx context.Context, streams IOStreams, o *runOptions) error {
 		return invalid(fmt.Errorf("no PipelineRun or TaskRun in %v (use --pipeline or --task to start one)", o.files))
 	}
 	if o.on == onPod {
-		return executeOnPod(ctx, streams, set, root, items, o.output, o.pod, opts)
+		return executeOnPod(ctx, streams, k, set, root, items, o.output, o.pod, opts)
 	}
 	return execute(ctx, streams, set, root, items, hostDirs, o.output, host)
 }

@@ -190,8 +190,9 @@ type Options struct {
 	Out io.Writer
 	// Mode is where the files run (default Local).
 	Mode Mode
-	// Cluster is the cluster of the Pod and Controller modes.
-	Cluster *Cluster
+	// Cluster runs the files of the Pod and Controller modes (see package
+	// conformance/cluster).
+	Cluster Cluster
 	// Images, when set, maps every image reference in a file (every
 	// "image" field, at any depth) before the file is loaded: for a
 	// cluster that serves stand-ins for public images under other names.
@@ -242,12 +243,11 @@ func Run(ctx context.Context, dir string, opts Options) ([]Result, error) {
 	if opts.Mode == "" {
 		opts.Mode = Local
 	}
-	var cl *clients
 	switch opts.Mode {
 	case Local:
 	case Pod, Controller:
-		if cl, err = opts.Cluster.clients(); err != nil {
-			return nil, err
+		if opts.Cluster == nil {
+			return nil, fmt.Errorf("conformance: the %s mode needs a cluster", opts.Mode)
 		}
 	default:
 		return nil, fmt.Errorf("conformance: unknown mode %q (want one of %v)", opts.Mode, Modes())
@@ -294,7 +294,7 @@ func Run(ctx context.Context, dir string, opts Options) ([]Result, error) {
 			fctx, cancel := context.WithTimeout(ctx, opts.FileTimeout)
 			defer cancel()
 			start := time.Now()
-			r := runFile(fctx, path, filepath.Join(root, strconv.Itoa(i)), opts, cl)
+			r := runFile(fctx, path, filepath.Join(root, strconv.Itoa(i)), opts)
 			r.Path, r.Rel, r.Duration = path, rel, time.Since(start)
 			if r.Outcome == Fail && fctx.Err() != nil && ctx.Err() == nil {
 				r.Message += fmt.Sprintf(" (the file took longer than %s)", opts.FileTimeout)
@@ -312,19 +312,47 @@ func Run(ctx context.Context, dir string, opts Options) ([]Result, error) {
 	return results, nil
 }
 
-// fileRun is one run of a file.
-type fileRun struct {
-	origin load.Origin
-	pr     *v1.PipelineRun
-	tr     *v1.TaskRun
+// Cluster runs files on a Kubernetes cluster, for the Pod and Controller
+// modes. Every file runs in a namespace of its own, deleted when the file
+// is done.
+type Cluster interface {
+	// RunPods runs each of a file's runs (all of set's, in file order) in
+	// one Pod, one after another, keeping their run directories under
+	// store, and returns the runs that did not succeed.
+	RunPods(ctx context.Context, set *load.Set, runs []FileRun, store runstore.Root) []Failure
+	// RunObjects creates a file's objects, with every run's
+	// spec.managedBy naming colo's controller, waits for each run to end
+	// and returns the runs that did not succeed.
+	RunObjects(ctx context.Context, set *load.Set, objs []*unstructured.Unstructured) []Failure
 }
 
-// failure is one run that did not succeed.
-type failure struct{ run, reason, message string }
+// FileRun is one run of a file: PipelineRun or TaskRun is set.
+type FileRun struct {
+	Origin      load.Origin
+	PipelineRun *v1.PipelineRun
+	TaskRun     *v1.TaskRun
+}
+
+// Name names the run as a failure does: PipelineRun "name".
+func (r FileRun) Name() string { return runName(r.PipelineRun, r.TaskRun) }
+
+// Failure is one run that did not succeed, with its condition's reason and
+// message ("error" when it could not run). Run is empty when the file as a
+// whole failed.
+type Failure struct{ Run, Reason, Message string }
+
+// Failed returns the failure of a run that ended with st, or nil when it
+// succeeded.
+func Failed(name string, st engine.Status) *Failure {
+	if reason, message, ok := succeeded(st); !ok {
+		return &Failure{name, reason, message}
+	}
+	return nil
+}
 
 // runFile runs every run in one file, in the order they were read, each in
 // its own run directory under root.
-func runFile(ctx context.Context, path, root string, opts Options, cl *clients) Result {
+func runFile(ctx context.Context, path, root string, opts Options) Result {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return invalidResult("load", err)
@@ -354,16 +382,16 @@ func runFile(ctx context.Context, path, root string, opts Options, cl *clients) 
 	if err := validate.Run(set).Err(); err != nil {
 		return invalidResult("invalid", err)
 	}
-	var runs []fileRun
+	var runs []FileRun
 	for _, pr := range set.PipelineRuns {
 		o, _ := set.Origin(v1.KindPipelineRun, pr.Name)
-		runs = append(runs, fileRun{origin: o, pr: pr})
+		runs = append(runs, FileRun{Origin: o, PipelineRun: pr})
 	}
 	for _, tr := range set.TaskRuns {
 		o, _ := set.Origin(v1.KindTaskRun, tr.Name)
-		runs = append(runs, fileRun{origin: o, tr: tr})
+		runs = append(runs, FileRun{Origin: o, TaskRun: tr})
 	}
-	sort.SliceStable(runs, func(i, j int) bool { return runs[i].origin.Doc < runs[j].origin.Doc })
+	sort.SliceStable(runs, func(i, j int) bool { return runs[i].Origin.Doc < runs[j].Origin.Doc })
 	if len(runs) == 0 {
 		return Result{Outcome: Fail, Reason: "invalid", Message: "no PipelineRun or TaskRun in the file"}
 	}
@@ -373,10 +401,10 @@ func runFile(ctx context.Context, path, root string, opts Options, cl *clients) 
 	for i, r := range runs {
 		var eng *engine.Engine
 		var err error
-		if r.pr != nil {
-			eng, err = engine.NewPipelineRun(r.pr, set, engine.Options{})
+		if r.PipelineRun != nil {
+			eng, err = engine.NewPipelineRun(r.PipelineRun, set, engine.Options{})
 		} else {
-			eng, err = engine.NewTaskRun(r.tr, set, engine.Options{})
+			eng, err = engine.NewTaskRun(r.TaskRun, set, engine.Options{})
 		}
 		if err != nil {
 			reason := "invalid"
@@ -384,29 +412,28 @@ func runFile(ctx context.Context, path, root string, opts Options, cl *clients) 
 			if errors.As(err, &ire) {
 				reason = ire.Reason
 			}
-			return invalidResult(reason, fmt.Errorf("%s: %w", runName(r.pr, r.tr), err))
+			return invalidResult(reason, fmt.Errorf("%s: %w", r.Name(), err))
 		}
 		engines[i] = eng
 	}
 
 	store := runstore.Root{Runs: filepath.Join(root, "runs"), Claims: filepath.Join(root, "claims")}
-	var failures []failure
+	var failures []Failure
 	switch opts.Mode {
 	case Pod:
-		failures = cl.runPod(ctx, set, runs, store)
+		failures = opts.Cluster.RunPods(ctx, set, runs, store)
 	case Controller:
-		failures = cl.runController(ctx, set, objs)
+		failures = opts.Cluster.RunObjects(ctx, set, objs)
 	default:
 		for i, r := range runs {
-			doc := runstore.Document{PipelineRun: r.pr, TaskRun: r.tr}
+			doc := runstore.Document{PipelineRun: r.PipelineRun, TaskRun: r.TaskRun}
 			st, err := runOne(ctx, store, set, doc, engines[i])
-			name := runName(r.pr, r.tr)
 			if err != nil {
-				failures = append(failures, failure{name, "error", err.Error()})
+				failures = append(failures, Failure{r.Name(), "error", err.Error()})
 				continue
 			}
-			if reason, message, ok := succeeded(st); !ok {
-				failures = append(failures, failure{name, reason, message})
+			if f := Failed(r.Name(), st); f != nil {
+				failures = append(failures, *f)
 			}
 		}
 	}
@@ -414,14 +441,14 @@ func runFile(ctx context.Context, path, root string, opts Options, cl *clients) 
 		return Result{Outcome: Pass}
 	}
 	f := failures[0]
-	msg := f.message
-	if len(runs) > 1 && f.run != "" {
-		msg = f.run + ": " + msg
+	msg := f.Message
+	if len(runs) > 1 && f.Run != "" {
+		msg = f.Run + ": " + msg
 	}
 	if len(failures) > 1 {
 		msg += fmt.Sprintf(" (and %d more runs failed)", len(failures)-1)
 	}
-	return Result{Outcome: Fail, Reason: f.reason, Message: msg}
+	return Result{Outcome: Fail, Reason: f.Reason, Message: msg}
 }
 
 // runOne runs one run to its end in its own run directory.

@@ -5,11 +5,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
+	"github.com/colo-ci/colo/internal/podspec"
 	v1 "github.com/colo-ci/colo/pkg/apis/pipeline/v1"
 )
 
 // ManagedBy is the spec.managedBy value of the runs colo's controller runs.
-const ManagedBy = "colo.dev/pod"
+const ManagedBy = podspec.RunManagedBy
 
 // Claimed reports whether obj is a run this controller runs: a PipelineRun
 // or TaskRun whose spec.managedBy is ManagedBy. A TaskRun that a

@@ -30,6 +30,9 @@ const (
 	DefaultImage = "ghcr.io/colo-ci/colo:latest"
 	// DefaultImagePath is where the colo binary is in DefaultImage.
 	DefaultImagePath = "/usr/local/bin/colo"
+	// RunManagedBy is the spec.managedBy value of the runs colo's
+	// controller runs, each in one Pod compiled here.
+	RunManagedBy = "colo.dev/pod"
 )
 
 // Names of colo's own containers and volumes in a compiled Pod.

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/colo-ci/colo/internal/conformance"
+	confcluster "github.com/colo-ci/colo/internal/conformance/cluster"
 	"github.com/colo-ci/colo/internal/testcluster"
 	"github.com/colo-ci/colo/internal/testcluster/cluster"
 )
@@ -56,18 +57,22 @@ func runConformance(t *testing.T, c *testcluster.Cluster, mode conformance.Mode)
 	if err != nil {
 		t.Fatal(err)
 	}
+	cl, err := confcluster.New(confcluster.Config{
+		Config:      c.Config,
+		Image:       coloImage(),
+		Remote:      []remote.Option{remote.WithTransport(registryRedirect{c.Registry})},
+		HostPathDir: t.TempDir(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var report strings.Builder
 	results, err := conformance.Run(context.Background(), dir, conformance.Options{
 		Exclusions: ex,
 		Mode:       mode,
-		Cluster: &conformance.Cluster{
-			Config:      c.Config,
-			Image:       coloImage(),
-			Remote:      []remote.Option{remote.WithTransport(registryRedirect{c.Registry})},
-			HostPathDir: t.TempDir(),
-		},
-		Images: standIns(),
-		Out:    &report,
+		Cluster:    cl,
+		Images:     standIns(),
+		Out:        &report,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -366,11 +366,13 @@ func (b *podModeBuffer) String() string {
 	return b.b.String()
 }
 
-// podModeColo builds the colo binary once per test.
+// podModeColo builds the colo binary, with colo-kube beside it, once per
+// test.
 func podModeColo(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "colo")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/colo-ci/colo/cmd/colo")
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "colo")
+	cmd := exec.Command("go", "build", "-o", dir, "github.com/colo-ci/colo/cmd/colo", "github.com/colo-ci/colo/cmd/colo-kube")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}

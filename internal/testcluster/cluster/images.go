@@ -79,7 +79,7 @@ const imagePath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 // PushImages builds the test images and pushes them to the registry at
 // addr (host:port): the base stand-ins, the pause image, and colo's own
 // image as ColoImage:coloTag ("latest" when empty). The colo image is
-// skipped with a warning when ./cmd/colo does not build.
+// skipped with a warning when ./cmd/colo or ./cmd/colo-kube does not build.
 func PushImages(ctx context.Context, log *slog.Logger, addr, repoRoot, coloTag string) error {
 	if coloTag == "" {
 		coloTag = "latest"
@@ -133,11 +133,16 @@ func PushImages(ctx context.Context, log *slog.Logger, addr, repoRoot, coloTag s
 		return err
 	}
 
-	colo := filepath.Join(tmp, "colo")
-	if err := goBuild(ctx, repoRoot, colo, "./cmd/colo"); err != nil {
-		log.Warn("skipping the colo image: ./cmd/colo does not build; rerun `go run ./hack/cluster images` once it does", "err", err)
+	// colo and, beside it, colo-kube, to which colo hands the controller.
+	colo, kube := filepath.Join(tmp, "colo"), filepath.Join(tmp, "colo-kube")
+	err = goBuild(ctx, repoRoot, colo, "./cmd/colo")
+	if err == nil {
+		err = goBuild(ctx, repoRoot, kube, "./cmd/colo-kube")
+	}
+	if err != nil {
+		log.Warn("skipping the colo image: ./cmd/colo or ./cmd/colo-kube does not build; rerun `go run ./hack/cluster images` once it does", "err", err)
 	} else {
-		coloLayer, err := fileLayer(map[string]string{"/usr/local/bin/colo": colo})
+		coloLayer, err := fileLayer(map[string]string{"/usr/local/bin/colo": colo, "/usr/local/bin/colo-kube": kube})
 		if err != nil {
 			return err
 		}

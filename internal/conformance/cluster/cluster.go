@@ -1,4 +1,4 @@
-package conformance
+package cluster
 
 import (
 	"context"
@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 
+	"github.com/colo-ci/colo/internal/conformance"
 	"github.com/colo-ci/colo/internal/controller"
 	"github.com/colo-ci/colo/internal/executor/pod"
 	"github.com/colo-ci/colo/internal/load"
@@ -29,9 +30,8 @@ import (
 	v1 "github.com/colo-ci/colo/pkg/apis/pipeline/v1"
 )
 
-// Cluster is the Kubernetes cluster of the Pod and Controller modes. Every
-// file runs in a namespace of its own, deleted when the file is done.
-type Cluster struct {
+// Config is the Kubernetes cluster of the Pod and Controller modes.
+type Config struct {
 	// Config is the API server.
 	Config *rest.Config
 	// Image is colo's image, which the Pods of the Pod mode run (the
@@ -49,44 +49,48 @@ type Cluster struct {
 	HostPathDir string
 }
 
-// clients are a Cluster's API clients, made once per conformance run.
-type clients struct {
-	cluster *Cluster
-	cs      kubernetes.Interface
-	dyn     dynamic.Interface
-	mapper  meta.RESTMapper
+// Cluster is the conformance.Cluster of a Config: its API clients, made
+// once for every file of a conformance run.
+type Cluster struct {
+	cfg    Config
+	cs     kubernetes.Interface
+	dyn    dynamic.Interface
+	mapper meta.RESTMapper
 }
 
-func (c *Cluster) clients() (*clients, error) {
-	if c == nil || c.Config == nil {
-		return nil, errors.New("conformance: this mode needs a cluster")
+var _ conformance.Cluster = (*Cluster)(nil)
+
+// New makes the clients of the cluster cfg names.
+func New(cfg Config) (*Cluster, error) {
+	if cfg.Config == nil {
+		return nil, errors.New("conformance: no cluster to run on")
 	}
-	cfg := rest.CopyConfig(c.Config)
+	rc := rest.CopyConfig(cfg.Config)
 	// Each Pod run follows every step's log at once.
-	cfg.QPS = -1
-	cs, err := kubernetes.NewForConfig(cfg)
+	rc.QPS = -1
+	cs, err := kubernetes.NewForConfig(rc)
 	if err != nil {
 		return nil, fmt.Errorf("conformance: %w", err)
 	}
-	dyn, err := dynamic.NewForConfig(cfg)
+	dyn, err := dynamic.NewForConfig(rc)
 	if err != nil {
 		return nil, fmt.Errorf("conformance: %w", err)
 	}
-	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	dc, err := discovery.NewDiscoveryClientForConfig(rc)
 	if err != nil {
 		return nil, fmt.Errorf("conformance: %w", err)
 	}
-	return &clients{
-		cluster: c,
-		cs:      cs,
-		dyn:     dyn,
-		mapper:  restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc)),
+	return &Cluster{
+		cfg:    cfg,
+		cs:     cs,
+		dyn:    dyn,
+		mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc)),
 	}, nil
 }
 
 // namespace creates a namespace for one file, provisions its claims when
 // the cluster asks for that, and returns a function that deletes both.
-func (c *clients) namespace(ctx context.Context, set *load.Set) (string, func(), error) {
+func (c *Cluster) namespace(ctx context.Context, set *load.Set) (string, func(), error) {
 	ns, err := c.cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{
 		ObjectMeta: metav1.ObjectMeta{GenerateName: "conformance-", Labels: map[string]string{"colo.dev/conformance": "true"}},
 	}, metav1.CreateOptions{})
@@ -122,7 +126,7 @@ func (c *clients) namespace(ctx context.Context, set *load.Set) (string, func(),
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-	if dir := c.cluster.HostPathDir; dir != "" {
+	if dir := c.cfg.HostPathDir; dir != "" {
 		for _, claim := range set.PVCs {
 			pv := hostPathVolume(name, claim, filepath.Join(dir, name, claim.Name))
 			if _, err := c.cs.CoreV1().PersistentVolumes().Create(ctx, pv, metav1.CreateOptions{}); err != nil {
@@ -166,53 +170,53 @@ func hostPathVolume(ns string, claim *corev1.PersistentVolumeClaim, path string)
 	}
 }
 
-// runPod runs each run in one Pod, one after another, in the file's
-// namespace.
-func (c *clients) runPod(ctx context.Context, set *load.Set, runs []fileRun, store runstore.Root) []failure {
+// RunPods implements conformance.Cluster: each run in one Pod, one after
+// another, in the file's namespace.
+func (c *Cluster) RunPods(ctx context.Context, set *load.Set, runs []conformance.FileRun, store runstore.Root) []conformance.Failure {
 	ns, cleanup, err := c.namespace(ctx, set)
 	if err != nil {
-		return []failure{{"", "error", err.Error()}}
+		return []conformance.Failure{{Reason: "error", Message: err.Error()}}
 	}
 	defer cleanup()
-	var failures []failure
+	var failures []conformance.Failure
 	for _, r := range runs {
-		name := runName(r.pr, r.tr)
-		doc := runstore.Document{PipelineRun: r.pr, TaskRun: r.tr}
+		name := r.Name()
+		doc := runstore.Document{PipelineRun: r.PipelineRun, TaskRun: r.TaskRun}
 		run, err := store.Create(doc)
 		if err != nil {
-			failures = append(failures, failure{name, "error", err.Error()})
+			failures = append(failures, conformance.Failure{Run: name, Reason: "error", Message: err.Error()})
 			continue
 		}
-		var obj metav1.Object = r.tr
-		if r.pr != nil {
-			obj = r.pr
+		var obj metav1.Object = r.TaskRun
+		if r.PipelineRun != nil {
+			obj = r.PipelineRun
 		}
 		final, err := pod.Run(ctx, obj, set, pod.Options{
 			Client:    c.cs,
 			Namespace: ns,
-			Image:     c.cluster.Image,
-			Remote:    c.cluster.Remote,
+			Image:     c.cfg.Image,
+			Remote:    c.cfg.Remote,
 			Store:     run,
 		})
 		run.Close()
 		if err != nil {
-			failures = append(failures, failure{name, "error", err.Error()})
+			failures = append(failures, conformance.Failure{Run: name, Reason: "error", Message: err.Error()})
 			continue
 		}
-		if reason, message, ok := succeeded(final.EngineStatus()); !ok {
-			failures = append(failures, failure{name, reason, message})
+		if f := conformance.Failed(name, final.EngineStatus()); f != nil {
+			failures = append(failures, *f)
 		}
 	}
 	return failures
 }
 
-// runController creates the file's objects in its namespace (the runs with
-// spec.managedBy naming colo's controller), and waits for every run to
-// end.
-func (c *clients) runController(ctx context.Context, set *load.Set, objs []*unstructured.Unstructured) []failure {
+// RunObjects implements conformance.Cluster: it creates the file's objects
+// in its namespace (the runs with spec.managedBy naming colo's
+// controller), and waits for every run to end.
+func (c *Cluster) RunObjects(ctx context.Context, set *load.Set, objs []*unstructured.Unstructured) []conformance.Failure {
 	ns, cleanup, err := c.namespace(ctx, set)
 	if err != nil {
-		return []failure{{"", "error", err.Error()}}
+		return []conformance.Failure{{Reason: "error", Message: err.Error()}}
 	}
 	defer cleanup()
 
@@ -232,7 +236,7 @@ func (c *clients) runController(ctx context.Context, set *load.Set, objs []*unst
 			}
 			m, err := c.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 			if err != nil {
-				return []failure{{"", "error", fmt.Sprintf("%s %s: %v", gvk.Kind, objName(u), err)}}
+				return []conformance.Failure{{Reason: "error", Message: fmt.Sprintf("%s %s: %v", gvk.Kind, objName(u), err)}}
 			}
 			u = u.DeepCopy()
 			ri := c.dyn.Resource(m.Resource)
@@ -243,12 +247,12 @@ func (c *clients) runController(ctx context.Context, set *load.Set, objs []*unst
 			}
 			if isRun {
 				if err := unstructured.SetNestedField(u.Object, controller.ManagedBy, "spec", "managedBy"); err != nil {
-					return []failure{{"", "error", err.Error()}}
+					return []conformance.Failure{{Reason: "error", Message: err.Error()}}
 				}
 			}
 			got, err := res.Create(ctx, u, metav1.CreateOptions{})
 			if err != nil {
-				return []failure{{"", "error", fmt.Sprintf("create %s %s: %v", gvk.Kind, objName(u), err)}}
+				return []conformance.Failure{{Reason: "error", Message: fmt.Sprintf("create %s %s: %v", gvk.Kind, objName(u), err)}}
 			}
 			if isRun {
 				runs = append(runs, created{m.Resource, gvk.Kind, got.GetName()})
@@ -256,10 +260,10 @@ func (c *clients) runController(ctx context.Context, set *load.Set, objs []*unst
 		}
 	}
 	if len(runs) == 0 {
-		return []failure{{"", "invalid", "no PipelineRun or TaskRun in the file"}}
+		return []conformance.Failure{{Reason: "invalid", Message: "no PipelineRun or TaskRun in the file"}}
 	}
 
-	var failures []failure
+	var failures []conformance.Failure
 	for _, r := range runs {
 		name := fmt.Sprintf("%s %q", r.kind, r.name)
 		res := c.dyn.Resource(r.gvr).Namespace(ns)
@@ -277,7 +281,7 @@ func (c *clients) runController(ctx context.Context, set *load.Set, objs []*unst
 				if last != nil {
 					msg += fmt.Sprintf(": %s: %s", last.reason, last.message)
 				}
-				failures = append(failures, failure{name, "Timeout", msg})
+				failures = append(failures, conformance.Failure{Run: name, Reason: "Timeout", Message: msg})
 				last = nil
 				break
 			}
@@ -293,14 +297,14 @@ func (c *clients) runController(ctx context.Context, set *load.Set, objs []*unst
 		if r.kind == v1.KindPipelineRun {
 			msg += c.failedTask(ctx, ns, r.name)
 		}
-		failures = append(failures, failure{name, last.reason, msg})
+		failures = append(failures, conformance.Failure{Run: name, Reason: last.reason, Message: msg})
 	}
 	return failures
 }
 
 // failedTask describes the first failed TaskRun of a PipelineRun, for the
 // failure's message.
-func (c *clients) failedTask(ctx context.Context, ns, pipelineRun string) string {
+func (c *Cluster) failedTask(ctx context.Context, ns, pipelineRun string) string {
 	gvr := v1.GroupVersion().WithResource("taskruns")
 	list, err := c.dyn.Resource(gvr).Namespace(ns).List(ctx, metav1.ListOptions{LabelSelector: "tekton.dev/pipelineRun=" + pipelineRun})
 	if err != nil {
