@@ -281,8 +281,12 @@ func executeOne(ctx context.Context, streams IOStreams, set *load.Set, root runs
 		prog.Status(st)
 		prog.Close()
 	}
-	if werr := run.WriteStatus(st); werr != nil && err == nil {
-		err = werr
+	if err != nil {
+		// The executor wrote every status up to the last unless it
+		// failed; then what the engine last knew is kept.
+		if werr := run.WriteStatus(st); werr != nil {
+			err = errors.Join(err, werr)
+		}
 	}
 	out.doc = run.Document()
 	if err != nil {

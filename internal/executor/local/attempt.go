@@ -165,9 +165,11 @@ func (a *attempt) layout() error {
 	for _, d := range tektonDirs {
 		dirs = append(dirs, filepath.Join(tekton, d))
 	}
+	// Each step's run directory, empty as its volume is upstream; its
+	// status directory is made when the step is about to start (see
+	// statusDirs), as upstream's entrypoint makes it.
 	for i := range a.spec.Spec.Steps {
-		run := filepath.Join(tekton, "run", strconv.Itoa(i))
-		dirs = append(dirs, run, filepath.Join(run, "status"), filepath.Join(run, "status", "results"), filepath.Join(run, "status", "artifacts"))
+		dirs = append(dirs, filepath.Join(tekton, "run", strconv.Itoa(i)))
 	}
 	a.shared = a.othersWrite()
 	for _, d := range dirs {
@@ -448,6 +450,22 @@ func (a *attempt) othersWrite() bool {
 
 // share makes dir writable for every user when the attempt needs it (see
 // othersWrite), whatever the umask.
+// statusDirs makes step i's status directory, with its results and
+// artifacts directories, unless an earlier start of the step (one started
+// ahead and dropped) made them.
+func (a *attempt) statusDirs(i int) error {
+	status := filepath.Join(a.tekton, "run", strconv.Itoa(i), "status")
+	for _, d := range []string{status, filepath.Join(status, "results"), filepath.Join(status, "artifacts")} {
+		if err := os.Mkdir(d, 0o777); err != nil && !errors.Is(err, os.ErrExist) {
+			return err
+		}
+		if err := a.share(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (a *attempt) share(dir string) error {
 	if !a.shared {
 		return nil
@@ -843,6 +861,11 @@ func (pr *prepared) release() {
 func (a *attempt) prepare(p engine.Process, i int, mounts []sandbox.Mount, outs *outputs) (*prepared, error) {
 	if a.box == nil {
 		return nil, fmt.Errorf("the task's sandbox is not set up")
+	}
+	if i >= 0 {
+		if err := a.statusDirs(i); err != nil {
+			return nil, err
+		}
 	}
 	argv, err := a.argv(p, i)
 	if err != nil {
