@@ -83,6 +83,20 @@ func goTypeName(t reflect.Type) string {
 type normaliser struct {
 	warnings []string
 	errs     []error
+	// fields caches jsonFields: a Task's steps, for one, share a type.
+	fields map[reflect.Type]map[string]reflect.Type
+}
+
+func (n *normaliser) jsonFields(t reflect.Type) map[string]reflect.Type {
+	f, ok := n.fields[t]
+	if !ok {
+		if n.fields == nil {
+			n.fields = map[reflect.Type]map[string]reflect.Type{}
+		}
+		f = jsonFields(t)
+		n.fields[t] = f
+	}
+	return f
 }
 
 var (
@@ -126,7 +140,7 @@ func (n *normaliser) walk(v any, t reflect.Type, path string) any {
 		if !ok {
 			return n.mismatch(v, "an object", path)
 		}
-		fields := jsonFields(t)
+		fields := n.jsonFields(t)
 		for _, k := range sortedKeys(obj) {
 			ft, ok := fields[k]
 			if !ok {

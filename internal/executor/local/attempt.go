@@ -244,7 +244,12 @@ func (a *attempt) layout() error {
 func (a *attempt) commonShell() string {
 	var images []string
 	for _, s := range a.spec.Spec.Steps {
-		images = append(images, engine.MergeStepTemplate(a.spec.Spec.StepTemplate, s).Image)
+		// A step's image, or else its template's, as merging them gives.
+		image := s.Image
+		if image == "" && a.spec.Spec.StepTemplate != nil {
+			image = a.spec.Spec.StepTemplate.Image
+		}
+		images = append(images, image)
 	}
 	for _, sc := range a.spec.Sidecars {
 		images = append(images, sc.Image)
