@@ -405,6 +405,79 @@ func TestCreateReplacesOnlyFinishedRuns(t *testing.T) {
 	}
 }
 
+// TestRerunTakesOverTheEarlierLogs checks that a run replacing an earlier
+// one of the same name writes its logs into the earlier run's files of the
+// same path (no inode freed and allocated per step), that each log holds
+// the new run's output alone, and that the earlier run's other logs are
+// gone once the run is closed.
+func TestRerunTakesOverTheEarlierLogs(t *testing.T) {
+	root := newRoot(t)
+	writeLog := func(run *runstore.Run, container, text string) {
+		t.Helper()
+		w, err := run.StepLog("tr", 0, container)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.WriteString(w, text); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, err := root.Create(runstore.Document{TaskRun: taskRun("tr")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeLog(first, "step-a", "the first run's output, longer than the second's\n")
+	writeLog(first, "step-gone", "a step the second run does not have\n")
+	path, err := first.LogPath("tr", 0, "step-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.Close()
+
+	second, err := root.Create(runstore.Document{TaskRun: taskRun("tr")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeLog(second, "step-a", "second\n")
+	writeLog(second, "step-new", "new\n")
+	if err := second.Close(); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !os.SameFile(before, after) {
+		t.Error("the second run's log of step-a is a new file, not the earlier run's")
+	}
+	for container, want := range map[string]string{"step-a": "second\n", "step-new": "new\n"} {
+		p, _ := second.LogPath("tr", 0, container)
+		if got, err := os.ReadFile(p); err != nil || string(got) != want {
+			t.Errorf("log of %s: got %q, %v; want %q", container, got, err, want)
+		}
+	}
+	gone, _ := second.LogPath("tr", 0, "step-gone")
+	if _, err := os.Stat(gone); err == nil {
+		t.Error("the earlier run's log of a step the second run lacks is still there")
+	}
+	entries, err := os.ReadDir(root.Runs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Name() != "tr" {
+			t.Errorf("left in the runs directory after Close: %s", e.Name())
+		}
+	}
+}
+
 // TestLiveAcrossProcesses checks that another process sees a run as live
 // while its lock is held, using a real process that holds it.
 func TestLiveAcrossProcesses(t *testing.T) {
