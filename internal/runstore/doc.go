@@ -28,5 +28,8 @@
 //
 // A run of the same name as an earlier one replaces it, as deleting and
 // re-creating the object would in a cluster; a run that is still going on
-// (its lock is held) is never replaced.
+// (its lock is held) is never replaced. The earlier run's files are removed
+// in the background while the new run starts, except its step logs: each
+// new log takes over the earlier file of the same path, so that a re-run
+// does not free and allocate a file per step.
 package runstore
