@@ -303,15 +303,13 @@ func (r *Run) ClaimDir(namespace, name string) (string, error) {
 // The file is created and written on a goroutine of its own; the caller
 // must Close the writer, and Run.Close waits until it has.
 func (r *Run) StepLog(taskRun string, retry int, container string) (io.WriteCloser, error) {
-	path, err := r.LogPath(taskRun, retry, container)
+	rel, err := logFile(taskRun, retry, container)
 	if err != nil {
 		return nil, err
 	}
-	w := &stepLog{path: path, ch: make(chan []byte, 256), done: make(chan struct{})}
+	w := &stepLog{path: filepath.Join(r.dir, LogsDir, rel), ch: make(chan []byte, 256), done: make(chan struct{})}
 	if r.recycled != "" {
-		if rel, err := filepath.Rel(filepath.Join(r.dir, LogsDir), path); err == nil {
-			w.recycle = filepath.Join(r.recycled, rel)
-		}
+		w.recycle = filepath.Join(r.recycled, rel)
 	}
 	r.logs.Add(1)
 	go func() {
@@ -374,6 +372,15 @@ func (w *stepLog) Close() error {
 
 // LogPath is where the log of one container of one attempt is kept.
 func (r *Run) LogPath(taskRun string, retry int, container string) (string, error) {
+	rel, err := logFile(taskRun, retry, container)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(r.dir, LogsDir, rel), nil
+}
+
+// logFile is the path of a container's log in a run's logs directory.
+func logFile(taskRun string, retry int, container string) (string, error) {
 	if err := checkName("TaskRun name", taskRun); err != nil {
 		return "", err
 	}
@@ -383,7 +390,7 @@ func (r *Run) LogPath(taskRun string, retry int, container string) (string, erro
 	if retry < 0 {
 		return "", fmt.Errorf("negative retry %d", retry)
 	}
-	return filepath.Join(r.dir, LogsDir, taskRun, strconv.Itoa(retry), container+".log"), nil
+	return filepath.Join(taskRun, strconv.Itoa(retry), container+".log"), nil
 }
 
 // WriteStatus records s as the run's status, atomically. The run keeps parts

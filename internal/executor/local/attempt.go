@@ -172,13 +172,8 @@ func (a *attempt) layout() error {
 		dirs = append(dirs, filepath.Join(tekton, "run", strconv.Itoa(i)))
 	}
 	a.shared = a.othersWrite()
-	for _, d := range dirs {
-		if err := os.Mkdir(d, 0o777); err != nil && !errors.Is(err, os.ErrExist) {
-			return err
-		}
-		if err := a.share(d); err != nil {
-			return err
-		}
+	if err := a.mkdirs(dirs...); err != nil {
+		return err
 	}
 	// The downward API's ready file: sidecars are awaited by colo itself,
 	// but a step that looks for it finds it.
@@ -460,7 +455,13 @@ func (a *attempt) othersWrite() bool {
 // ahead and dropped) made them.
 func (a *attempt) statusDirs(i int) error {
 	status := filepath.Join(a.tekton, "run", strconv.Itoa(i), "status")
-	for _, d := range []string{status, filepath.Join(status, "results"), filepath.Join(status, "artifacts")} {
+	return a.mkdirs(status, filepath.Join(status, "results"), filepath.Join(status, "artifacts"))
+}
+
+// mkdirs makes each directory, parents first, unless it exists, open to
+// every user of the attempt (see share).
+func (a *attempt) mkdirs(dirs ...string) error {
+	for _, d := range dirs {
 		if err := os.Mkdir(d, 0o777); err != nil && !errors.Is(err, os.ErrExist) {
 			return err
 		}
